@@ -1,0 +1,174 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Client is a child's end of its channel to the host, and the child's Node.
+type Client struct {
+	conn   *Conn
+	runc   chan Frame
+	closed chan struct{}
+
+	mu      sync.Mutex
+	nextID  uint32
+	pending map[uint32]chan Frame
+	self    ProcInfo
+	parent  ProcInfo
+}
+
+// IsChild reports whether this process was started as an mpjs child.
+func IsChild() bool { return os.Getenv(ChildEnv) != "" }
+
+// Dial connects a child to the host through the descriptors it inherited and
+// arms the lifeline: when the host is gone, this process exits at once.
+func Dial() (*Client, error) {
+	if v := os.Getenv(ChildEnv); v != protocolVersion {
+		return nil, fmt.Errorf("child mode: protocol %q, this binary speaks %q", v, protocolVersion)
+	}
+	os.Unsetenv(ChildEnv) // the script sees the host's environment
+	// Non-blocking, so the wait parks in the netpoller instead of a thread.
+	syscall.SetNonblock(childLifelineFD, true)
+	life := os.NewFile(childLifelineFD, "mpjs-lifeline")
+	go func() {
+		var b [1]byte
+		life.Read(b[:]) // returns only when the host's end closes
+		os.Exit(1)
+	}()
+	conn, err := ConnFromFile(os.NewFile(childChannelFD, "mpjs-channel"))
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{conn: conn, runc: make(chan Frame, 1), closed: make(chan struct{}), pending: make(map[uint32]chan Frame)}
+	go c.readLoop()
+	if err := conn.Write(KindHello, 0, nil); err != nil {
+		return nil, fmt.Errorf("hello: %w", err)
+	}
+	return c, nil
+}
+
+func (c *Client) readLoop() {
+	defer close(c.closed)
+	for {
+		f, err := c.conn.Read()
+		if err != nil {
+			return
+		}
+		switch f.Kind {
+		case KindRun:
+			c.runc <- f
+		case KindOK, KindErr:
+			c.mu.Lock()
+			ch := c.pending[f.ID]
+			delete(c.pending, f.ID)
+			c.mu.Unlock()
+			if ch != nil {
+				ch <- f
+			}
+		}
+	}
+}
+
+// WaitRun blocks until the host hands this child a target. It fails when the
+// host closes the channel first (the host is done with this spare).
+func (c *Client) WaitRun() (RunSpec, error) {
+	select {
+	case f := <-c.runc:
+		spec, err := decodeRunSpec(f.Payload)
+		if err != nil {
+			return spec, fmt.Errorf("run message: %w", err)
+		}
+		c.self, c.parent = spec.Self, spec.Parent
+		return spec, nil
+	case <-c.closed:
+		return RunSpec{}, errors.New("the host closed the channel")
+	}
+}
+
+// ErrHostGone is returned by requests when the channel to the host is closed.
+var ErrHostGone = errors.New("the host process is gone")
+
+func (c *Client) call(kind Kind, payload []byte) ([]byte, error) {
+	ch := make(chan Frame, 1)
+	c.mu.Lock()
+	c.nextID++
+	if c.nextID == 0 {
+		c.nextID = 1
+	}
+	id := c.nextID
+	c.pending[id] = ch
+	c.mu.Unlock()
+	if err := c.conn.Write(kind, id, payload); err != nil {
+		return nil, ErrHostGone
+	}
+	select {
+	case f := <-ch:
+		if f.Kind == KindErr {
+			d := Dec{B: f.Payload}
+			cls, msg := d.String(), d.String()
+			if cls == "ProcessError" {
+				return nil, &ProcessError{Msg: msg}
+			}
+			return nil, errors.New(msg)
+		}
+		return f.Payload, nil
+	case <-c.closed:
+		return nil, ErrHostGone
+	}
+}
+
+// Self implements Node.
+func (c *Client) Self() ProcInfo { return c.self }
+
+// Parent implements Node.
+func (c *Client) Parent() (ProcInfo, bool) { return c.parent, true }
+
+// Start implements Node.
+func (c *Client) Start(spec StartSpec) (ProcInfo, error) {
+	b, err := c.call(KindStart, encodeStartSpec(spec))
+	if err != nil {
+		return ProcInfo{}, err
+	}
+	d := Dec{B: b}
+	info := decodeInfo(&d)
+	return info, d.Done()
+}
+
+// Join implements Node.
+func (c *Client) Join(id int64, timeout time.Duration) (Status, error) {
+	var e Enc
+	e.Int(id).Int(durationToWire(timeout))
+	b, err := c.call(KindJoin, e.B)
+	if err != nil {
+		return Status{}, err
+	}
+	return decodeStatus(b)
+}
+
+// Signal implements Node.
+func (c *Client) Signal(id int64, sig syscall.Signal) error {
+	var e Enc
+	e.Int(id).Int(int64(sig))
+	_, err := c.call(KindSignal, e.B)
+	return err
+}
+
+// Active implements Node.
+func (c *Client) Active() ([]ProcInfo, error) {
+	b, err := c.call(KindActive, nil)
+	if err != nil {
+		return nil, err
+	}
+	d := Dec{B: b}
+	n := d.Uint()
+	var list []ProcInfo
+	for i := uint64(0); i < n && d.Err == nil; i++ {
+		list = append(list, decodeInfo(&d))
+	}
+	return list, d.Done()
+}

@@ -1,0 +1,556 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	goruntime "runtime"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ChildEnv is the environment variable that puts the mpjs binary in its
+// hidden child mode. Its value is the protocol version.
+const ChildEnv = "MPJS_CHILD"
+
+const protocolVersion = "1"
+
+// Child descriptor numbers, fixed by the order of ProcAttr.Files.
+const (
+	childChannelFD  = 3
+	childLifelineFD = 4
+)
+
+// readyTimeout bounds how long a freshly executed child may take to boot.
+const readyTimeout = 30 * time.Second
+
+// Config tunes a Supervisor.
+type Config struct {
+	Exe      string    // the binary to re-execute (os.Executable())
+	MaxProcs int       // live processes allowed at once; 0 means 256
+	Spares   int       // booted children kept waiting for work at most; 0 means none
+	Warn     io.Writer // where warnings about children go (stderr)
+}
+
+// Supervisor runs in the host. It starts every process of the run, serves
+// their requests, reaps them, and cleans up at the end.
+type Supervisor struct {
+	cfg     Config
+	self    ProcInfo
+	lifeR   *os.File // every child holds it; EOF there means the host is gone
+	lifeW   *os.File
+	devnull *os.File
+	spawnc  chan spawnReq
+
+	mu          sync.Mutex
+	procs       map[int64]*proc // started processes, by id
+	nextID      int64
+	live        int     // started and not yet reaped
+	spares      []*proc // booted, waiting for a target
+	booting     int     // spares being booted
+	spareTarget int     // how many spares we try to keep
+	closed      bool
+	all         sync.WaitGroup // one per reaper goroutine
+}
+
+// proc is one child OS process, from boot to reaping.
+type proc struct {
+	info   ProcInfo
+	parent int64
+	conn   *Conn
+	os     *os.Process
+	ready  chan struct{} // closed when the child said hello
+	done   chan struct{} // closed when reaped
+	exit   int
+}
+
+type spawnReq struct {
+	reply chan spawnResult
+}
+
+type spawnResult struct {
+	p   *proc
+	err error
+}
+
+// NewSupervisor prepares the host side. Close must be called at the end.
+func NewSupervisor(cfg Config) (*Supervisor, error) {
+	if cfg.MaxProcs <= 0 {
+		cfg.MaxProcs = 256
+	}
+	if cfg.Warn == nil {
+		cfg.Warn = os.Stderr
+	}
+	lifeR, lifeW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("lifeline pipe: %w", err)
+	}
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
+	}
+	s := &Supervisor{
+		cfg:     cfg,
+		self:    ProcInfo{ID: MainID, Pid: os.Getpid(), Name: "MainProcess"},
+		lifeR:   lifeR,
+		lifeW:   lifeW,
+		devnull: devnull,
+		spawnc:  make(chan spawnReq),
+		procs:   make(map[int64]*proc),
+	}
+	go s.spawner()
+	return s, nil
+}
+
+// spawner starts every child from one OS thread that never exits, because
+// Linux delivers Pdeathsig when the thread that forked a child ends, not the
+// process: a child must not die because the Go scheduler retired a thread.
+func (s *Supervisor) spawner() {
+	goruntime.LockOSThread()
+	for req := range s.spawnc {
+		p, err := s.exec()
+		req.reply <- spawnResult{p, err}
+	}
+}
+
+func (s *Supervisor) exec() (*proc, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socketpair: %w", err)
+	}
+	mine := os.NewFile(uintptr(fds[0]), "mpjs-channel")
+	theirs := os.NewFile(uintptr(fds[1]), "mpjs-channel-child")
+	defer theirs.Close()
+	attr := &os.ProcAttr{
+		Env:   append(os.Environ(), ChildEnv+"="+protocolVersion),
+		Files: []*os.File{s.devnull, os.Stdout, os.Stderr, theirs, s.lifeR},
+		Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
+	}
+	osp, err := os.StartProcess(s.cfg.Exe, []string{"mpjs"}, attr)
+	if err != nil {
+		mine.Close()
+		return nil, fmt.Errorf("start child: %w", err)
+	}
+	fc, err := net.FileConn(mine)
+	mine.Close()
+	if err != nil {
+		osp.Kill()
+		osp.Wait()
+		return nil, fmt.Errorf("channel: %w", err)
+	}
+	p := &proc{
+		info:  ProcInfo{Pid: osp.Pid},
+		conn:  NewConn(fc.(*net.UnixConn)),
+		os:    osp,
+		ready: make(chan struct{}),
+		done:  make(chan struct{}),
+	}
+	s.all.Add(1)
+	go s.reap(p)
+	go s.serve(p)
+	return p, nil
+}
+
+// boot starts a child and waits until it is ready for a target.
+func (s *Supervisor) boot() (*proc, error) {
+	reply := make(chan spawnResult, 1)
+	s.spawnc <- spawnReq{reply}
+	r := <-reply
+	if r.err != nil {
+		return nil, r.err
+	}
+	p := r.p
+	t := time.NewTimer(readyTimeout)
+	defer t.Stop()
+	select {
+	case <-p.ready:
+		return p, nil
+	case <-p.done:
+		return nil, fmt.Errorf("child process (pid %d) exited with status %d before it was ready", p.os.Pid, p.exit)
+	case <-t.C:
+		p.os.Kill()
+		return nil, fmt.Errorf("child process (pid %d) was not ready after %v", p.os.Pid, readyTimeout)
+	}
+}
+
+// reap waits for a child to end and settles what it leaves behind.
+func (s *Supervisor) reap(p *proc) {
+	defer s.all.Done()
+	st, err := p.os.Wait()
+	code := 1
+	if err == nil {
+		code = st.ExitCode()
+		if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			code = -int(ws.Signal())
+		}
+	}
+	p.conn.Close()
+	s.mu.Lock()
+	p.exit = code
+	var orphans []*proc
+	if p.info.ID != 0 { // a started process, not a spare
+		s.live--
+		for _, c := range s.procs {
+			if c.parent == p.info.ID {
+				select {
+				case <-c.done:
+					delete(s.procs, c.info.ID) // nobody can ask about it any more
+				default:
+					if c.info.Daemon {
+						orphans = append(orphans, c)
+					}
+				}
+			}
+		}
+	} else {
+		for i, sp := range s.spares {
+			if sp == p {
+				s.spares = append(s.spares[:i], s.spares[i+1:]...)
+				break
+			}
+		}
+	}
+	close(p.done)
+	s.mu.Unlock()
+	// A daemon process does not outlive its parent.
+	for _, c := range orphans {
+		c.os.Signal(syscall.SIGTERM)
+	}
+}
+
+// serve reads one child's requests until its channel closes.
+func (s *Supervisor) serve(p *proc) {
+	for {
+		f, err := p.conn.Read()
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, syscall.ECONNRESET) {
+				s.fault(p, err)
+			}
+			return
+		}
+		if err := s.dispatch(p, f); err != nil {
+			s.fault(p, err)
+			return
+		}
+	}
+}
+
+// fault ends a child that broke the protocol; the host and its siblings go on.
+func (s *Supervisor) fault(p *proc, err error) {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	fmt.Fprintf(s.cfg.Warn, "mpjs: ending %s: it broke the channel protocol: %v\n", p.describe(), err)
+	p.os.Kill()
+}
+
+func (p *proc) describe() string {
+	if p.info.Name == "" {
+		return fmt.Sprintf("process (pid %d)", p.info.Pid)
+	}
+	return fmt.Sprintf("process %s (pid %d)", p.info.Name, p.info.Pid)
+}
+
+func (s *Supervisor) dispatch(p *proc, f Frame) error {
+	for _, file := range f.Files {
+		file.Close() // no request of this protocol version carries descriptors
+	}
+	switch f.Kind {
+	case KindHello:
+		select {
+		case <-p.ready:
+			return errors.New("second hello")
+		default:
+			close(p.ready)
+		}
+	case KindStart:
+		spec, err := decodeStartSpec(f.Payload)
+		if err != nil {
+			return fmt.Errorf("start request: %w", err)
+		}
+		go func() {
+			info, err := s.start(p.info.ID, spec)
+			var e Enc
+			encodeInfo(&e, info)
+			s.reply(p, f.ID, e.B, err)
+		}()
+	case KindJoin:
+		d := Dec{B: f.Payload}
+		id, timeout := d.Int(), durationFromWire(d.Int())
+		if err := d.Done(); err != nil {
+			return fmt.Errorf("join request: %w", err)
+		}
+		go func() {
+			st, err := s.join(p.info.ID, id, timeout)
+			s.reply(p, f.ID, encodeStatus(st), err)
+		}()
+	case KindSignal:
+		d := Dec{B: f.Payload}
+		id, sig := d.Int(), syscall.Signal(d.Int())
+		if err := d.Done(); err != nil {
+			return fmt.Errorf("signal request: %w", err)
+		}
+		s.reply(p, f.ID, nil, s.signal(p.info.ID, id, sig))
+	case KindActive:
+		var e Enc
+		list := s.active(p.info.ID)
+		e.Uint(uint64(len(list)))
+		for _, c := range list {
+			encodeInfo(&e, c)
+		}
+		s.reply(p, f.ID, e.B, nil)
+	default:
+		return fmt.Errorf("unknown message kind %d", f.Kind)
+	}
+	return nil
+}
+
+func (s *Supervisor) reply(p *proc, id uint32, payload []byte, err error) {
+	if err != nil {
+		var e Enc
+		cls := "Error"
+		var pe *ProcessError
+		if errors.As(err, &pe) {
+			cls = "ProcessError"
+		}
+		e.String(cls).String(err.Error())
+		p.conn.Write(KindErr, id, e.B)
+		return
+	}
+	p.conn.Write(KindOK, id, payload)
+}
+
+// start gives a target to a booted child on behalf of parent.
+func (s *Supervisor) start(parent int64, spec StartSpec) (ProcInfo, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ProcInfo{}, processErrorf("cannot start a process: the program is shutting down")
+	}
+	if parent != MainID {
+		if pp := s.procs[parent]; pp != nil && pp.info.Daemon {
+			s.mu.Unlock()
+			return ProcInfo{}, processErrorf("daemonic processes are not allowed to have children")
+		}
+	}
+	if s.live >= s.cfg.MaxProcs {
+		s.mu.Unlock()
+		return ProcInfo{}, processErrorf("cannot start %q: %d processes are already running, the limit set by --max-procs", spec.Name, s.live)
+	}
+	s.live++
+	s.nextID++
+	id := s.nextID
+	var p *proc
+	if n := len(s.spares); n > 0 {
+		p = s.spares[n-1]
+		s.spares = s.spares[:n-1]
+	} else if s.spareTarget < s.cfg.Spares {
+		s.spareTarget++ // we had to wait: keep one more ready next time
+	}
+	s.mu.Unlock()
+
+	for {
+		if p == nil {
+			var err error
+			if p, err = s.boot(); err != nil {
+				s.mu.Lock()
+				s.live--
+				s.mu.Unlock()
+				return ProcInfo{}, err
+			}
+		}
+		p.info = ProcInfo{ID: id, Pid: p.os.Pid, Name: spec.Name, Daemon: spec.Daemon}
+		p.parent = parent
+		s.mu.Lock()
+		s.procs[id] = p
+		s.mu.Unlock()
+		parentInfo := s.info(parent)
+		err := p.conn.Write(KindRun, 0, encodeRunSpec(RunSpec{Self: p.info, Parent: parentInfo, Payload: spec.Payload}))
+		if err == nil {
+			break
+		}
+		// The spare died while it waited; forget it and boot another.
+		s.mu.Lock()
+		delete(s.procs, id)
+		s.mu.Unlock()
+		p = nil
+	}
+	go s.refill()
+	return p.info, nil
+}
+
+func (s *Supervisor) info(id int64) ProcInfo {
+	if id == MainID {
+		return s.self
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.procs[id]; p != nil {
+		return p.info
+	}
+	return ProcInfo{ID: id}
+}
+
+// refill boots spares up to the current target.
+func (s *Supervisor) refill() {
+	for {
+		s.mu.Lock()
+		if s.closed || len(s.spares)+s.booting >= s.spareTarget {
+			s.mu.Unlock()
+			return
+		}
+		s.booting++
+		s.mu.Unlock()
+		p, err := s.boot()
+		s.mu.Lock()
+		s.booting--
+		if err != nil || s.closed {
+			s.mu.Unlock()
+			if p != nil {
+				p.os.Kill()
+			}
+			return
+		}
+		s.spares = append(s.spares, p)
+		s.mu.Unlock()
+	}
+}
+
+func (s *Supervisor) child(parent, id int64, verb string) (*proc, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.procs[id]
+	if p == nil {
+		return nil, processErrorf("cannot %s process %d: no such process", verb, id)
+	}
+	if p.parent != parent {
+		return nil, processErrorf("can only %s a child process", verb)
+	}
+	return p, nil
+}
+
+func (s *Supervisor) join(parent, id int64, timeout time.Duration) (Status, error) {
+	p, err := s.child(parent, id, "join")
+	if err != nil {
+		return Status{}, err
+	}
+	if timeout < 0 {
+		<-p.done
+	} else {
+		select {
+		case <-p.done:
+		default:
+			if timeout == 0 {
+				return Status{}, nil
+			}
+			t := time.NewTimer(timeout)
+			select {
+			case <-p.done:
+				t.Stop()
+			case <-t.C:
+				return Status{}, nil
+			}
+		}
+	}
+	return Status{Done: true, ExitCode: p.exit}, nil
+}
+
+func (s *Supervisor) signal(parent, id int64, sig syscall.Signal) error {
+	p, err := s.child(parent, id, "signal")
+	if err != nil {
+		return err
+	}
+	select {
+	case <-p.done:
+		return nil // already ended: nothing to do, as in Python
+	default:
+	}
+	if err := p.os.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("signal %s: %w", p.describe(), err)
+	}
+	return nil
+}
+
+func (s *Supervisor) active(parent int64) []ProcInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var list []ProcInfo
+	for _, p := range s.procs {
+		if p.parent != parent {
+			continue
+		}
+		select {
+		case <-p.done:
+		default:
+			list = append(list, p.info)
+		}
+	}
+	return list
+}
+
+// Close ends every process that is still running (SIGTERM, then SIGKILL
+// after grace) and every spare, waits until all are reaped, and releases the
+// lifeline. It is safe to call more than once.
+func (s *Supervisor) Close(grace time.Duration) {
+	s.mu.Lock()
+	already := s.closed
+	s.closed = true
+	var running []*proc
+	for _, p := range s.procs {
+		running = append(running, p)
+	}
+	spares := s.spares
+	s.spares = nil
+	s.mu.Unlock()
+	if already {
+		s.all.Wait()
+		return
+	}
+	for _, p := range spares {
+		p.os.Kill()
+	}
+	for _, p := range running {
+		select {
+		case <-p.done:
+		default:
+			p.os.Signal(syscall.SIGTERM)
+		}
+	}
+	deadline := time.NewTimer(grace)
+	defer deadline.Stop()
+	for _, p := range running {
+		select {
+		case <-p.done:
+		case <-deadline.C:
+			for _, q := range running {
+				q.os.Kill()
+			}
+		}
+	}
+	// Spares still booting see closed and kill themselves in refill.
+	s.all.Wait()
+	s.lifeW.Close()
+	s.lifeR.Close()
+	s.devnull.Close()
+}
+
+// Local is the host's own Node.
+func (s *Supervisor) Local() Node { return localNode{s} }
+
+type localNode struct{ s *Supervisor }
+
+func (n localNode) Self() ProcInfo                         { return n.s.self }
+func (n localNode) Parent() (ProcInfo, bool)               { return ProcInfo{}, false }
+func (n localNode) Active() ([]ProcInfo, error)            { return n.s.active(MainID), nil }
+func (n localNode) Start(spec StartSpec) (ProcInfo, error) { return n.s.start(MainID, spec) }
+func (n localNode) Join(id int64, timeout time.Duration) (Status, error) {
+	return n.s.join(MainID, id, timeout)
+}
+func (n localNode) Signal(id int64, sig syscall.Signal) error { return n.s.signal(MainID, id, sig) }
