@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -62,7 +63,7 @@ func parseMetricLine(line string) (Sample, error) {
 		return Sample{}, fmt.Errorf("malformed line %q: want `METRIC <name> <value> <unit>`", line)
 	}
 	v, err := strconv.ParseFloat(f[2], 64)
-	if err != nil || v != v { // v != v: NaN
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return Sample{}, fmt.Errorf("malformed value in %q", line)
 	}
 	if !validUnits[f[3]] {

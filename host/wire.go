@@ -151,6 +151,9 @@ func (c *Conn) Read() (Frame, error) {
 		m, err := c.readMore(f.Payload[got:])
 		got += m
 		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = fmt.Errorf("malformed frame: %w after %d of %d payload bytes", io.ErrUnexpectedEOF, got, n)
+			}
 			return Frame{}, err
 		}
 	}
@@ -179,8 +182,8 @@ func (c *Conn) fill(n int) error {
 		m, err := c.readMore(c.rbuf[c.rend:])
 		c.rend += m
 		if err != nil {
-			if err == io.EOF && c.rend > 0 && c.rend < n {
-				return io.ErrUnexpectedEOF
+			if errors.Is(err, io.EOF) && c.rend > 0 {
+				return fmt.Errorf("malformed frame: %w inside a header", io.ErrUnexpectedEOF)
 			}
 			return err
 		}

@@ -12,6 +12,7 @@ package inspect
 import (
 	"errors"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -232,8 +233,9 @@ const (
 type key struct {
 	name string
 	sym  *goja.Symbol
-	// builtin marks keys read through the prototype (ArrayBuffer byteLength, ...).
-	builtin bool
+	// builtin names the global whose prototype has the built-in getter of
+	// this key (ArrayBuffer byteLength, ...).
+	builtin string
 }
 
 func (k key) value(vm *goja.Runtime) goja.Value {
@@ -425,7 +427,7 @@ func (c *inspector) classify(x *object, recurseTimes int, typedArray bool) (res 
 			return prefix + "{ byteLength: " + c.stylize(strconv.Itoa(len(buf.Bytes())), styleNumber) + " }", true
 		}
 		x.braces[0] = prefix + "{"
-		x.keys = append([]key{{name: "byteLength", builtin: true}}, x.keys...)
+		x.keys = append([]key{{name: "byteLength", builtin: "ArrayBuffer"}}, x.keys...)
 	case o.ExportType() == promiseType:
 		x.braces[0] = prefixOf(x.ctor, x.ctorNull, x.tag, "Promise", "") + "{"
 		p := o.Export().(*goja.Promise)
@@ -433,7 +435,7 @@ func (c *inspector) classify(x *object, recurseTimes int, typedArray bool) (res 
 	default:
 		if rt.isDataView(o) {
 			x.braces[0] = prefixOf(x.ctor, x.ctorNull, x.tag, "DataView", "") + "{"
-			x.keys = append([]key{{name: "byteLength", builtin: true}, {name: "byteOffset", builtin: true}, {name: "buffer", builtin: true}}, x.keys...)
+			x.keys = append([]key{{name: "byteLength", builtin: "DataView"}, {name: "byteOffset", builtin: "DataView"}, {name: "buffer", builtin: "DataView"}}, x.keys...)
 			break
 		}
 		if weak := rt.weakKind(o); weak != "" {
@@ -623,9 +625,12 @@ func (c *inspector) toStringTag(o *goja.Object) string {
 // symbols (all own keys with showHidden).
 func (c *inspector) ownKeys(o *goja.Object, all bool) []key {
 	var names []string
-	if all {
+	switch {
+	case !c.rt.stackSafe(o):
+		// Listing the keys would compute the stack, running user code.
+	case all:
 		names = o.GetOwnPropertyNames()
-	} else {
+	default:
 		names = o.Keys()
 	}
 	syms := o.Symbols()
@@ -814,8 +819,9 @@ func (c *inspector) formatTypedArray(o *goja.Object, arr any, size int, recurseT
 	}
 	if c.set.showHidden {
 		c.indentationLvl += 2
-		for _, k := range []string{"BYTES_PER_ELEMENT", "length", "byteLength", "byteOffset", "buffer"} {
-			out = append(out, "["+k+"]: "+c.formatValue(o.Get(k), recurseTimes, true))
+		out = append(out, "[BYTES_PER_ELEMENT]: "+c.stylizeNumber(c.vm.ToValue(int(reflect.TypeOf(arr).Elem().Size()))))
+		for _, k := range []string{"length", "byteLength", "byteOffset", "buffer"} {
+			out = append(out, "["+k+"]: "+c.formatValue(c.rt.getBuiltin("Uint8Array", k, o), recurseTimes, true))
 		}
 		c.indentationLvl -= 2
 	}
@@ -830,8 +836,8 @@ func (c *inspector) stylizeNumber(v goja.Value) string {
 // array elements), reading the property without invoking getters.
 func (c *inspector) formatProperty(o *goja.Object, recurseTimes int, k key, typ int, original *goja.Object) string {
 	var d propDesc
-	if k.builtin {
-		d = propDesc{found: true, value: o.Get(k.name), enumerable: true}
+	if k.builtin != "" {
+		d = propDesc{found: true, value: c.rt.getBuiltin(k.builtin, k.name, o), enumerable: true}
 	} else if d = c.rt.ownProp(o, k.value(c.vm)); !d.found {
 		d = c.rt.lookup(o, k.value(c.vm))
 		d.found, d.enumerable = true, true

@@ -16,8 +16,9 @@ type inspectCase struct {
 }
 
 type formatCase struct {
-	args string // a JS array literal of the arguments
-	want string
+	args   string // a JS array literal of the arguments
+	colors bool   // util.formatWithOptions({ colors: true }, ...args)
+	want   string
 }
 
 var def = DefaultOptions()
@@ -47,7 +48,9 @@ func TestFormat(t *testing.T) {
 		if err := vm.ExportTo(eval(t, vm, c.args), &args); err != nil {
 			t.Fatal(err)
 		}
-		if got := Format(vm, args, def); got != c.want {
+		opts := def
+		opts.Colors = c.colors
+		if got := Format(vm, args, opts); got != c.want {
 			t.Errorf("Format(%s)\n got: %q\nwant: %q", c.args, got, c.want)
 		}
 	}
@@ -714,80 +717,101 @@ b)`},
 	{`Promise.resolve()`, Options{Depth: 2, Colors: true}, "Promise { \u001b[90mundefined\u001b[39m }"},
 	{`new WeakSet()`, Options{Depth: 2, Colors: true}, "WeakSet { \u001b[36m<items unknown>\u001b[39m }"},
 	{`[1, , 3]`, Options{Depth: 2, Colors: true}, "[ \u001b[33m1\u001b[39m, \u001b[90m<1 empty item>\u001b[39m, \u001b[33m3\u001b[39m ]"},
+	{`new Uint8Array([1])`, Options{Depth: 2, ShowHidden: true}, `Uint8Array(1) [
+  1,
+  [BYTES_PER_ELEMENT]: 1,
+  [length]: 1,
+  [byteLength]: 1,
+  [byteOffset]: 0,
+  [buffer]: ArrayBuffer { byteLength: 1 }
+]`},
+	{`(() => { const e = new Error('x'); e.stack = 'Error: x\n    at a (f.js:1:1)'; return e })()`, Options{Depth: 2, ShowHidden: true}, `Error: x
+    at a (f.js:1:1) {
+  [stack]: 'Error: x\n    at a (f.js:1:1)',
+  [message]: 'x'
+}`},
+	{`(() => { class Foo { constructor() { this.a = 1 } get b() { return 2 } m() {} }; return new Foo() })()`, Options{Depth: 2, ShowHidden: true}, `Foo { a: 1, [b]: [Getter] }`},
+	{`Object.defineProperty({}, 'h', { value: 1 })`, Options{Depth: 2, ShowHidden: true}, `{ [h]: 1 }`},
+	{`new Map([[1, 2]])`, Options{Depth: 2, ShowHidden: true}, `Map(1) { 1 => 2 }`},
+	{`new Proxy({ a: 1 }, {})`, Options{Depth: 2, ShowProxy: true}, `Proxy [ { a: 1 }, {} ]`},
+	{`new Proxy(new Proxy({}, {}), {})`, Options{Depth: 2, ShowProxy: true}, `Proxy [ Proxy [ {}, {} ], {} ]`},
 }
 
 var formatCases = []formatCase{
-	{`['hello']`, `hello`},
-	{`['hello', 'world', 1, { a: 1 }]`, `hello world 1 { a: 1 }`},
-	{`[1, 'a', 2]`, `1 a 2`},
-	{`['%s is %d years', 'Bob', 42]`, `Bob is 42 years`},
-	{`['%s', 'x', 'extra']`, `x extra`},
-	{`['%d %i %f', '42.5', '42.5', '42.5']`, `42.5 42 42.5`},
-	{`['%d', -0]`, `-0`},
-	{`['%i', 3.9]`, `3`},
-	{`['%d', 10n]`, `10n`},
-	{`['%d', Symbol('s')]`, `NaN`},
-	{`['%f', 'abc']`, `NaN`},
-	{`['%j', { a: [1, 'b'] }]`, `{"a":[1,"b"]}`},
-	{`['%j', (() => { const o = {}; o.o = o; return o })()]`, `[Circular]`},
-	{`['%o', [1, { a: 2 }]]`, `[ 1, { a: 2 }, [length]: 2 ]`},
-	{`['%O', { a: { b: { c: { d: 1 } } } }]`, `{ a: { b: { c: [Object] } } }`},
-	{`['%c styled %s', 'color: red', 'text']`, ` styled text`},
-	{`['100%% sure %s', 'yes']`, `100% sure yes`},
-	{`['%s %s', 'only one']`, `only one %s`},
-	{`['%x %s', 'a']`, `%x a`},
-	{`['%s', { a: { b: 1 } }]`, `{ a: [Object] }`},
-	{`['%s', [1, [2, [3]]]]`, `[ 1, [Array] ]`},
-	{`['%s', null, undefined]`, `null undefined`},
-	{`['%s', 1.5, -0, 5n, Symbol('q')]`, `1.5 -0 5n Symbol(q)`},
-	{`['%s', function foo() { return 1 }]`, `function foo() { return 1 }`},
-	{`['a%', 1]`, `a% 1`},
-	{`['%%', 1]`, `% 1`},
-	{`['%s:%s', 'a']`, `a:%s`},
-	{`[{ a: 1 }, 'str', 2]`, `{ a: 1 } str 2`},
-	{`['%O', 'str']`, `'str'`},
-	{`[]`, ``},
-	{`['trailing %']`, `trailing %`},
-	{`['%s', new Date(0)]`, `1970-01-01T00:00:00.000Z`},
-	{`['%d', new Date(5)]`, `5`},
-	{`['%i', '0x1F']`, `31`},
-	{`['x', 'y\nz']`, `x y
+	{`['hello']`, false, `hello`},
+	{`['hello', 'world', 1, { a: 1 }]`, false, `hello world 1 { a: 1 }`},
+	{`[1, 'a', 2]`, false, `1 a 2`},
+	{`['%s is %d years', 'Bob', 42]`, false, `Bob is 42 years`},
+	{`['%s', 'x', 'extra']`, false, `x extra`},
+	{`['%d %i %f', '42.5', '42.5', '42.5']`, false, `42.5 42 42.5`},
+	{`['%d', -0]`, false, `-0`},
+	{`['%i', 3.9]`, false, `3`},
+	{`['%d', 10n]`, false, `10n`},
+	{`['%d', Symbol('s')]`, false, `NaN`},
+	{`['%f', 'abc']`, false, `NaN`},
+	{`['%j', { a: [1, 'b'] }]`, false, `{"a":[1,"b"]}`},
+	{`['%j', (() => { const o = {}; o.o = o; return o })()]`, false, `[Circular]`},
+	{`['%o', [1, { a: 2 }]]`, false, `[ 1, { a: 2 }, [length]: 2 ]`},
+	{`['%O', { a: { b: { c: { d: 1 } } } }]`, false, `{ a: { b: { c: [Object] } } }`},
+	{`['%c styled %s', 'color: red', 'text']`, false, ` styled text`},
+	{`['100%% sure %s', 'yes']`, false, `100% sure yes`},
+	{`['%s %s', 'only one']`, false, `only one %s`},
+	{`['%x %s', 'a']`, false, `%x a`},
+	{`['%s', { a: { b: 1 } }]`, false, `{ a: [Object] }`},
+	{`['%s', [1, [2, [3]]]]`, false, `[ 1, [Array] ]`},
+	{`['%s', null, undefined]`, false, `null undefined`},
+	{`['%s', 1.5, -0, 5n, Symbol('q')]`, false, `1.5 -0 5n Symbol(q)`},
+	{`['%s', function foo() { return 1 }]`, false, `function foo() { return 1 }`},
+	{`['a%', 1]`, false, `a% 1`},
+	{`['%%', 1]`, false, `% 1`},
+	{`['%s:%s', 'a']`, false, `a:%s`},
+	{`[{ a: 1 }, 'str', 2]`, false, `{ a: 1 } str 2`},
+	{`['%O', 'str']`, false, `'str'`},
+	{`[]`, false, ``},
+	{`['trailing %']`, false, `trailing %`},
+	{`['%s', new Date(0)]`, false, `1970-01-01T00:00:00.000Z`},
+	{`['%d', new Date(5)]`, false, `5`},
+	{`['%i', '0x1F']`, false, `31`},
+	{`['x', 'y\nz']`, false, `x y
 z`},
-	{`['%s', 'a', { b: 1 }]`, `a { b: 1 }`},
-	{`['%o', { a: 1 }]`, `{ a: 1 }`},
-	{`['%o', 'str']`, `'str'`},
-	{`['%o', 5]`, `5`},
-	{`['%s %o', 'x', [[[[[1]]]]]]`, `x [
+	{`['%s', 'a', { b: 1 }]`, false, `a { b: 1 }`},
+	{`['%o', { a: 1 }]`, false, `{ a: 1 }`},
+	{`['%o', 'str']`, false, `'str'`},
+	{`['%o', 5]`, false, `5`},
+	{`['%s %o', 'x', [[[[[1]]]]]]`, false, `x [
   [
     [ [ [ 1, [length]: 1 ], [length]: 1 ], [length]: 1 ],
     [length]: 1
   ],
   [length]: 1
 ]`},
-	{`['%d', '0x10']`, `16`},
-	{`['%d', '']`, `0`},
-	{`['%d', null]`, `0`},
-	{`['%d', undefined]`, `NaN`},
-	{`['%d', true]`, `1`},
-	{`['%d', new Number(7)]`, `7`},
-	{`['%i', 'abc']`, `NaN`},
-	{`['%i', -0.5]`, `-0`},
-	{`['%f', '1.5e3xyz']`, `1500`},
-	{`['%f', ' 12']`, `12`},
-	{`['%j', undefined]`, `undefined`},
-	{`['%j', 'str']`, `"str"`},
-	{`['%j', { toJSON() { return 'custom' } }]`, `"custom"`},
-	{`['%s', new Error('x')].map((v, i) => { if (i) v.stack = 'Error: x\n    at z (q.js:1:1)'; return v })`, `Error: x
+	{`['%d', '0x10']`, false, `16`},
+	{`['%d', '']`, false, `0`},
+	{`['%d', null]`, false, `0`},
+	{`['%d', undefined]`, false, `NaN`},
+	{`['%d', true]`, false, `1`},
+	{`['%d', new Number(7)]`, false, `7`},
+	{`['%i', 'abc']`, false, `NaN`},
+	{`['%i', -0.5]`, false, `-0`},
+	{`['%f', '1.5e3xyz']`, false, `1500`},
+	{`['%f', ' 12']`, false, `12`},
+	{`['%j', undefined]`, false, `undefined`},
+	{`['%j', 'str']`, false, `"str"`},
+	{`['%j', { toJSON() { return 'custom' } }]`, false, `"custom"`},
+	{`['%s', new Error('x')].map((v, i) => { if (i) v.stack = 'Error: x\n    at z (q.js:1:1)'; return v })`, false, `Error: x
     at z (q.js:1:1)`},
-	{`['%s', new Map([[1, { a: 1 }]])]`, `Map(1) { 1 => [Object] }`},
-	{`['%s', Object.create(null)]`, `[Object: null prototype] {}`},
-	{`['%s', class A {}]`, `class A {}`},
-	{`['%s%s', 'a', 'b', 'c']`, `ab c`},
-	{`['%%s', 'x']`, `%s x`},
-	{`['%', 'x']`, `% x`},
-	{`['%s', '%s', 'x']`, `%s x`},
-	{`['%c%c%s', 'a', 'b', 'c', 'd']`, `c d`},
-	{`[undefined, null, 5, 'five', [5]]`, `undefined null 5 five [ 5 ]`},
-	{`['multi\nline', { a: 1 }]`, `multi
+	{`['%s', new Map([[1, { a: 1 }]])]`, false, `Map(1) { 1 => [Object] }`},
+	{`['%s', Object.create(null)]`, false, `[Object: null prototype] {}`},
+	{`['%s', class A {}]`, false, `class A {}`},
+	{`['%s%s', 'a', 'b', 'c']`, false, `ab c`},
+	{`['%%s', 'x']`, false, `%s x`},
+	{`['%', 'x']`, false, `% x`},
+	{`['%s', '%s', 'x']`, false, `%s x`},
+	{`['%c%c%s', 'a', 'b', 'c', 'd']`, false, `c d`},
+	{`[undefined, null, 5, 'five', [5]]`, false, `undefined null 5 five [ 5 ]`},
+	{`['multi\nline', { a: 1 }]`, false, `multi
 line { a: 1 }`},
+	{`['%d %s', 5, 'x', { a: 1 }, [2], 'str']`, true, "5 x { a: \u001b[33m1\u001b[39m } [ \u001b[33m2\u001b[39m ] str"},
+	{`['%O %o', { a: 1 }, 'x']`, true, "{ a: \u001b[33m1\u001b[39m } \u001b[32m'x'\u001b[39m"},
+	{`[1, null, undefined, 'plain']`, true, "\u001b[33m1\u001b[39m \u001b[1mnull\u001b[22m \u001b[90mundefined\u001b[39m plain"},
 }

@@ -79,12 +79,22 @@ func (c *inspector) classBase(o *goja.Object, ctor string, ctorNull bool, tag st
 	return "[" + base + "]"
 }
 
-// regexpString is RegExp.prototype.toString.
+// regexpString is RegExp.prototype.toString, computed with the built-in
+// getters so that no user-defined source or flags property is read.
 func (c *inspector) regexpString(o *goja.Object) string {
-	if v, ok := c.rt.call(c.rt.builtin("RegExp", "toString", false), o); ok {
-		return v.String()
+	var b strings.Builder
+	b.WriteByte('/')
+	b.WriteString(c.rt.getBuiltin("RegExp", "source", o).String())
+	b.WriteByte('/')
+	for _, f := range [...]struct{ name, letter string }{
+		{"hasIndices", "d"}, {"global", "g"}, {"ignoreCase", "i"}, {"multiline", "m"},
+		{"dotAll", "s"}, {"unicode", "u"}, {"unicodeSets", "v"}, {"sticky", "y"},
+	} {
+		if c.rt.getBuiltin("RegExp", f.name, o).ToBoolean() {
+			b.WriteString(f.letter)
+		}
 	}
-	return "/(?:)/"
+	return b.String()
 }
 
 // dateString is Date.prototype.toISOString, or "Invalid Date".
@@ -172,6 +182,9 @@ func isObject(v goja.Value) bool {
 // stackString is Node's getStackString, with goja's stack format ("\tat"
 // frames, trailing newline) turned into V8's.
 func (c *inspector) stackString(o *goja.Object) string {
+	if !c.rt.stackSafe(o) {
+		return c.errorToString(o)
+	}
 	if v := c.rt.dataProp(o, c.vm.ToValue("stack")); v != nil && !isObject(v) && v.ToBoolean() {
 		s := primString(v)
 		if strings.Contains(s, "\n\tat ") {

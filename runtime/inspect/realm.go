@@ -66,6 +66,50 @@ func (r *realm) builtin(global, method string, static bool) goja.Callable {
 	return f
 }
 
+// getBuiltin calls the built-in getter of globalThis[global].prototype[name]
+// (found on its prototype chain) on o; it returns undefined on failure.
+func (r *realm) getBuiltin(global, name string, o *goja.Object) goja.Value {
+	id := global + "#" + name
+	f, ok := r.cache[id]
+	if !ok {
+		if g, ok := r.vm.Get(global).(*goja.Object); ok {
+			if p, ok := r.ownProp(g, r.vm.ToValue("prototype")).value.(*goja.Object); ok {
+				for ; p != nil && f == nil; p = r.proto(p) {
+					if d, ok := r.call(r.gopd, goja.Undefined(), p, r.vm.ToValue(name)); ok {
+						if d, ok := d.(*goja.Object); ok {
+							f, _ = goja.AssertFunction(d.Get("get"))
+						}
+					}
+				}
+			}
+		}
+		if r.cache == nil {
+			r.cache = make(map[string]goja.Callable)
+		}
+		r.cache[id] = f
+	}
+	if v, ok := r.call(f, o); ok {
+		return v
+	}
+	return goja.Undefined()
+}
+
+// stackSafe reports whether the stack of a goja error can be read without
+// running user code: goja computes it lazily from the name and message
+// properties, invoking getters and toString methods.
+func (r *realm) stackSafe(o *goja.Object) bool {
+	if o.ClassName() != "Error" {
+		return true
+	}
+	for _, k := range [...]string{"name", "message"} {
+		d := r.lookup(o, r.vm.ToValue(k))
+		if d.getter || d.setter || isObject(d.value) || isSymbol(d.value) {
+			return false
+		}
+	}
+	return true
+}
+
 // call calls a built-in, reporting whether it returned normally.
 func (r *realm) call(f goja.Callable, this goja.Value, args ...goja.Value) (goja.Value, bool) {
 	if f == nil {
