@@ -928,11 +928,30 @@ func (c *inspector) reduceToSingleString(output []string, base string, braces [2
 			}
 		}
 	}
+	// Line up each entry on an individual line.
 	indentation := "\n" + strings.Repeat(" ", c.indentationLvl)
-	if base != "" {
-		base += " "
+	n := len(base) + len(braces[0]) + len(braces[1]) + (len(indentation)+3)*(len(output)+1)
+	for _, s := range output {
+		n += len(s)
 	}
-	return base + braces[0] + indentation + "  " + strings.Join(output, ","+indentation+"  ") + indentation + braces[1]
+	var b strings.Builder
+	b.Grow(n)
+	if base != "" {
+		b.WriteString(base)
+		b.WriteByte(' ')
+	}
+	b.WriteString(braces[0])
+	for i, s := range output {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(indentation)
+		b.WriteString("  ")
+		b.WriteString(s)
+	}
+	b.WriteString(indentation)
+	b.WriteString(braces[1])
+	return b.String()
 }
 
 // groupArrayElements is Node's column layout of long arrays.

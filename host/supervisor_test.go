@@ -1,0 +1,166 @@
+package host
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary act as a child: the supervisor under test
+// re-executes it, and the payload says how the child should behave.
+func TestMain(m *testing.M) {
+	if IsChild() {
+		os.Exit(fakeChild())
+	}
+	os.Exit(m.Run())
+}
+
+func fakeChild() int {
+	c, err := Dial()
+	if err != nil {
+		return 2
+	}
+	spec, err := c.WaitRun()
+	if err != nil {
+		return 0
+	}
+	switch string(spec.Payload) {
+	case "exit3":
+		return 3
+	case "garbage":
+		c.conn.uc.Write([]byte("this is not a frame at all, just text"))
+	case "oversized":
+		h := binary.LittleEndian.AppendUint32(nil, 0xfffffff0)
+		c.conn.uc.Write(append(h, byte(KindOK), 0, 1, 0, 0, 0))
+	case "unknown":
+		c.conn.Write(Kind(200), 1, nil)
+	case "sleep":
+	}
+	select {} // until the host ends us
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newSupervisor(t *testing.T, maxProcs int) (*Supervisor, *syncBuffer) {
+	t.Helper()
+	warn := &syncBuffer{}
+	s, err := NewSupervisor(Config{Exe: os.Args[0], MaxProcs: maxProcs, Spares: 2, Warn: warn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(time.Second) })
+	return s, warn
+}
+
+func startAndJoin(t *testing.T, n Node, behaviour string) Status {
+	t.Helper()
+	info, err := n.Start(StartSpec{Name: behaviour, Payload: []byte(behaviour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := n.Join(info.ID, 10*time.Second)
+	if err != nil || !st.Done {
+		t.Fatalf("join %s: %+v %v", behaviour, st, err)
+	}
+	return st
+}
+
+// A child that breaks the protocol is ended with a clear warning; the host
+// and the other children go on.
+func TestProtocolBreakersAreEnded(t *testing.T) {
+	s, warn := newSupervisor(t, 0)
+	n := s.Local()
+	sibling, err := n.Start(StartSpec{Name: "sibling", Payload: []byte("sleep")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"garbage", "oversized", "unknown"} {
+		if st := startAndJoin(t, n, b); st.ExitCode != -int(syscall.SIGKILL) {
+			t.Errorf("%s: exit %d, want -9", b, st.ExitCode)
+		}
+		if !strings.Contains(warn.String(), "ending process "+b) {
+			t.Errorf("%s: no warning naming it in %q", b, warn.String())
+		}
+	}
+	if st, _ := n.Join(sibling.ID, 0); st.Done {
+		t.Fatal("the sibling died too")
+	}
+	if st := startAndJoin(t, n, "exit3"); st.ExitCode != 3 {
+		t.Fatalf("a later child exited %d, want 3", st.ExitCode)
+	}
+	if err := n.Signal(sibling.ID, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := n.Join(sibling.ID, -1); st.ExitCode != -int(syscall.SIGTERM) {
+		t.Fatalf("sibling exit %d, want -15", st.ExitCode)
+	}
+}
+
+func TestJoinTimeoutAndActive(t *testing.T) {
+	s, _ := newSupervisor(t, 0)
+	n := s.Local()
+	info, err := n.Start(StartSpec{Name: "sleeper", Payload: []byte("sleep")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	st, err := n.Join(info.ID, 100*time.Millisecond)
+	if err != nil || st.Done {
+		t.Fatalf("join with timeout: %+v %v", st, err)
+	}
+	if d := time.Since(t0); d < 100*time.Millisecond || d > 2*time.Second {
+		t.Fatalf("join(0.1) returned after %v", d)
+	}
+	list, _ := n.Active()
+	if len(list) != 1 || list[0].ID != info.ID || list[0].Pid <= 0 {
+		t.Fatalf("active: %+v", list)
+	}
+	n.Signal(info.ID, syscall.SIGKILL)
+	if st, _ := n.Join(info.ID, -1); st.ExitCode != -9 {
+		t.Fatalf("exit %d, want -9", st.ExitCode)
+	}
+	if list, _ := n.Active(); len(list) != 0 {
+		t.Fatalf("active after the end: %+v", list)
+	}
+	if _, err := n.Join(12345, 0); err == nil {
+		t.Fatal("joined a process that does not exist")
+	}
+}
+
+func TestMaxProcs(t *testing.T) {
+	s, _ := newSupervisor(t, 1)
+	n := s.Local()
+	info, err := n.Start(StartSpec{Name: "one", Payload: []byte("sleep")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = n.Start(StartSpec{Name: "two", Payload: []byte("sleep")})
+	if pe, ok := err.(*ProcessError); !ok || !strings.Contains(pe.Msg, "--max-procs") {
+		t.Fatalf("second start: %v, want a ProcessError naming --max-procs", err)
+	}
+	n.Signal(info.ID, syscall.SIGKILL)
+	n.Join(info.ID, -1)
+	if st := startAndJoin(t, n, "exit3"); st.ExitCode != 3 {
+		t.Fatalf("after a slot freed: exit %d", st.ExitCode)
+	}
+}
