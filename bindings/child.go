@@ -15,7 +15,7 @@ import (
 // leaves any promise it returns to the event loop. Loop goroutine only.
 func (m *Module) RunTarget(spec host.RunSpec) error {
 	vm := m.vm
-	v, err := m.rt.DecodeValue(spec.Payload)
+	v, err := m.decode(spec.Payload, spec.Files)
 	if err != nil {
 		return fmt.Errorf("decode the target: %w", err)
 	}

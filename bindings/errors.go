@@ -63,9 +63,19 @@ func (m *Module) newError(class, msg string) *goja.Object {
 func (m *Module) throw(err error) {
 	var pe *host.ProcessError
 	var ce *runtime.CaptureError
+	var se *host.ServiceError
 	switch {
 	case errors.As(err, &pe):
 		panic(m.newError("ProcessError", pe.Msg))
+	case errors.As(err, &se):
+		if m.errors[se.Class] != nil {
+			panic(m.newError(se.Class, se.Msg))
+		}
+		if ctor, ok := m.vm.Get(se.Class).(*goja.Object); ok && (se.Class == "TypeError" || se.Class == "RangeError") {
+			o, _ := m.vm.New(ctor, m.vm.ToValue(se.Msg))
+			panic(o)
+		}
+		panic(m.vm.NewGoError(err))
 	case errors.As(err, &ce):
 		panic(m.vm.NewTypeError(ce.Msg))
 	case errors.Is(err, host.ErrHostGone):

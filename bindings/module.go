@@ -7,6 +7,7 @@ package bindings
 
 import (
 	"fmt"
+	"os"
 	goruntime "runtime"
 	"strings"
 	"sync"
@@ -28,21 +29,36 @@ type Module struct {
 	state  *goja.Symbol
 	errors map[string]*goja.Object
 
+	decoders map[string]handleDecoder // by handle kind
+	outFiles []*os.File               // descriptors gathered by the encode in progress
+	inFiles  []*os.File               // descriptors for the decode in progress
+
 	mu       sync.Mutex
 	children map[int64]*process // started in this process, not yet seen ended
 	counter  int                // for default names: Process-N
 	selfObj  *goja.Object       // in a child running a Process subclass: the instance
 }
 
+// globalNames are the module's names that are globals too (SPEC §2).
+var globalNames = []string{"Process", "Pipe", "Queue", "SimpleQueue", "JoinableQueue",
+	"Lock", "RLock", "Semaphore", "BoundedSemaphore", "Event", "Condition", "Barrier",
+	"Pool", "Value", "RawValue", "RawArray"}
+
 // Install defines the module in rt's VM (loop goroutine only): the
 // 'multiprocessing' native module, the global mp, and the main names as
 // globals.
 func Install(rt *runtime.Runtime, node host.Node) *Module {
-	m := &Module{rt: rt, vm: rt.VM, node: node, state: goja.NewSymbol("mp.state"), children: map[int64]*process{}}
+	m := &Module{rt: rt, vm: rt.VM, node: node, state: goja.NewSymbol("mp.state"),
+		children: map[int64]*process{}, decoders: map[string]handleDecoder{}}
+	rt.Handles = m
 	vm := m.vm
 	m.obj = vm.NewObject()
 	m.installErrors()
 	m.defineProcess()
+	m.definePipe()
+	m.defineQueues()
+	m.defineSync()
+	m.defineShared()
 	m.fn("cpuCount", func(goja.FunctionCall) goja.Value { return vm.ToValue(goruntime.NumCPU()) })
 	m.fn("currentProcess", func(goja.FunctionCall) goja.Value { return m.infoObject(node.Self()) })
 	m.fn("parentProcess", func(goja.FunctionCall) goja.Value {
@@ -57,8 +73,13 @@ func Install(rt *runtime.Runtime, node host.Node) *Module {
 	})
 	g := vm.GlobalObject()
 	g.Set("mp", m.obj)
-	for _, name := range []string{"Process"} {
-		g.Set(name, m.obj.Get(name))
+	for _, name := range globalNames {
+		if v := m.obj.Get(name); v != nil {
+			g.Set(name, v)
+		}
+	}
+	if v := m.obj.Get("Array"); v != nil {
+		g.Set("SharedArray", v) // the global Array stays JavaScript's own
 	}
 	return m
 }

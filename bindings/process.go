@@ -294,11 +294,11 @@ func (m *Module) start(p *process, ctor *goja.Object) {
 	}
 	bundle.Set("args", p.args)
 	bundle.Set("argv", vm.Get("process").ToObject(vm).Get("argv"))
-	payload, err := m.rt.EncodeValue(bundle, "$")
+	payload, files, err := m.encode(bundle, "$")
 	if err != nil {
 		m.throw(rewritePath(err))
 	}
-	info, err := m.node.Start(host.StartSpec{Name: p.name, Daemon: p.daemon, Payload: payload})
+	info, err := m.node.Start(host.StartSpec{Name: p.name, Daemon: p.daemon, Payload: payload, Files: files})
 	if err != nil {
 		m.throw(err)
 	}

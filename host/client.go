@@ -18,6 +18,7 @@ type Client struct {
 	mu      sync.Mutex
 	nextID  uint32
 	pending map[uint32]chan Frame
+	inbox   map[Kind]func(Frame)
 	self    ProcInfo
 	parent  ProcInfo
 }
@@ -69,6 +70,17 @@ func (c *Client) readLoop() {
 			c.mu.Unlock()
 			if ch != nil {
 				ch <- f
+			} else {
+				closeFiles(f.Files)
+			}
+		default:
+			c.mu.Lock()
+			fn := c.inbox[f.Kind]
+			c.mu.Unlock()
+			if fn != nil {
+				fn(f)
+			} else {
+				closeFiles(f.Files)
 			}
 		}
 	}
@@ -83,6 +95,7 @@ func (c *Client) WaitRun() (RunSpec, error) {
 		if err != nil {
 			return spec, fmt.Errorf("run message: %w", err)
 		}
+		spec.Files = f.Files
 		c.self, c.parent = spec.Self, spec.Parent
 		return spec, nil
 	case <-c.closed:
@@ -93,7 +106,13 @@ func (c *Client) WaitRun() (RunSpec, error) {
 // ErrHostGone is returned by requests when the channel to the host is closed.
 var ErrHostGone = errors.New("the host process is gone")
 
-func (c *Client) call(kind Kind, payload []byte) ([]byte, error) {
+func (c *Client) call(kind Kind, payload []byte, files ...*os.File) ([]byte, error) {
+	f, err := c.Call(kind, payload, files...)
+	return f.Payload, err
+}
+
+// Call implements Node.
+func (c *Client) Call(kind Kind, payload []byte, files ...*os.File) (Frame, error) {
 	ch := make(chan Frame, 1)
 	c.mu.Lock()
 	c.nextID++
@@ -103,23 +122,39 @@ func (c *Client) call(kind Kind, payload []byte) ([]byte, error) {
 	id := c.nextID
 	c.pending[id] = ch
 	c.mu.Unlock()
-	if err := c.conn.Write(kind, id, payload); err != nil {
-		return nil, ErrHostGone
+	if err := c.conn.Write(kind, id, payload, files...); err != nil {
+		c.mu.Lock()
+		delete(c.pending, id)
+		c.mu.Unlock()
+		return Frame{}, ErrHostGone
 	}
 	select {
 	case f := <-ch:
 		if f.Kind == KindErr {
-			d := Dec{B: f.Payload}
-			cls, msg := d.String(), d.String()
-			if cls == "ProcessError" {
-				return nil, &ProcessError{Msg: msg}
-			}
-			return nil, errors.New(msg)
+			return Frame{}, decodeError(f.Payload)
 		}
-		return f.Payload, nil
+		return f, nil
 	case <-c.closed:
-		return nil, ErrHostGone
+		return Frame{}, ErrHostGone
 	}
+}
+
+// Send implements Node.
+func (c *Client) Send(kind Kind, payload []byte, files ...*os.File) error {
+	if err := c.conn.Write(kind, 0, payload, files...); err != nil {
+		return ErrHostGone
+	}
+	return nil
+}
+
+// OnMessage implements Node.
+func (c *Client) OnMessage(kind Kind, fn func(Frame)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.inbox == nil {
+		c.inbox = map[Kind]func(Frame){}
+	}
+	c.inbox[kind] = fn
 }
 
 // Self implements Node.
@@ -130,7 +165,7 @@ func (c *Client) Parent() (ProcInfo, bool) { return c.parent, true }
 
 // Start implements Node.
 func (c *Client) Start(spec StartSpec) (ProcInfo, error) {
-	b, err := c.call(KindStart, encodeStartSpec(spec))
+	b, err := c.call(KindStart, encodeStartSpec(spec), spec.Files...)
 	if err != nil {
 		return ProcInfo{}, err
 	}

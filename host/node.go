@@ -8,6 +8,7 @@ package host
 
 import (
 	"fmt"
+	"os"
 	"syscall"
 	"time"
 )
@@ -29,6 +30,9 @@ type StartSpec struct {
 	Name    string
 	Daemon  bool
 	Payload []byte
+	// Files travel with the target (pipe ends in its arguments); the
+	// payload refers to them by index.
+	Files []*os.File
 }
 
 // RunSpec is what a child receives once it is chosen to run a target.
@@ -36,6 +40,7 @@ type RunSpec struct {
 	Self    ProcInfo
 	Parent  ProcInfo
 	Payload []byte
+	Files   []*os.File
 }
 
 // Status is what is known of a started process.
@@ -59,6 +64,15 @@ type Node interface {
 	Signal(id int64, sig syscall.Signal) error
 	// Active lists this process's children that are still running.
 	Active() ([]ProcInfo, error)
+	// Call sends a request to a host service and waits for its reply.
+	Call(kind Kind, payload []byte, files ...*os.File) (Frame, error)
+	// Send sends a one-way request to a host service: when it returns, the
+	// host has the message (it is in the kernel's socket buffer) even if
+	// this process dies right after.
+	Send(kind Kind, payload []byte, files ...*os.File) error
+	// OnMessage subscribes to unsolicited messages of one kind from the
+	// host. fn runs on the channel's reader goroutine and must not block.
+	OnMessage(kind Kind, fn func(Frame))
 }
 
 // ProcessError is a failure the user caused or can act on (too many

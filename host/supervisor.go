@@ -47,6 +47,8 @@ type Supervisor struct {
 	devnull *os.File
 	spawnc  chan spawnReq
 
+	router router
+
 	mu          sync.Mutex
 	procs       map[int64]*proc // started processes, by id
 	nextID      int64
@@ -103,6 +105,8 @@ func NewSupervisor(cfg Config) (*Supervisor, error) {
 		spawnc:  make(chan spawnReq),
 		procs:   make(map[int64]*proc),
 	}
+	s.registerQueues()
+	s.registerSync()
 	go s.spawner()
 	return s, nil
 }
@@ -215,8 +219,12 @@ func (s *Supervisor) reap(p *proc) {
 			}
 		}
 	}
+	info := p.info
 	close(p.done)
 	s.mu.Unlock()
+	if info.ID != 0 {
+		s.exited(info)
+	}
 	// A daemon process does not outlive its parent.
 	for _, c := range orphans {
 		c.os.Signal(syscall.SIGTERM)
@@ -259,9 +267,6 @@ func (p *proc) describe() string {
 }
 
 func (s *Supervisor) dispatch(p *proc, f Frame) error {
-	for _, file := range f.Files {
-		file.Close() // no request of this protocol version carries descriptors
-	}
 	switch f.Kind {
 	case KindHello:
 		select {
@@ -273,10 +278,13 @@ func (s *Supervisor) dispatch(p *proc, f Frame) error {
 	case KindStart:
 		spec, err := decodeStartSpec(f.Payload)
 		if err != nil {
+			closeFiles(f.Files)
 			return fmt.Errorf("start request: %w", err)
 		}
+		spec.Files = f.Files
 		go func() {
 			info, err := s.start(p.info.ID, spec)
+			closeFiles(spec.Files) // the grandchild has its own copies now
 			var e Enc
 			encodeInfo(&e, info)
 			s.reply(p, f.ID, e.B, err)
@@ -307,27 +315,28 @@ func (s *Supervisor) dispatch(p *proc, f Frame) error {
 		}
 		s.reply(p, f.ID, e.B, nil)
 	default:
-		return fmt.Errorf("unknown message kind %d", f.Kind)
+		h := s.router.handler(f.Kind)
+		if h == nil {
+			closeFiles(f.Files)
+			return fmt.Errorf("unknown message kind %d", f.Kind)
+		}
+		return h(p.peer(s), f)
 	}
 	return nil
 }
 
-func (s *Supervisor) reply(p *proc, id uint32, payload []byte, err error) {
-	if err != nil {
-		var e Enc
-		cls := "Error"
-		var pe *ProcessError
-		if errors.As(err, &pe) {
-			cls = "ProcessError"
-		}
-		e.String(cls).String(err.Error())
-		p.conn.Write(KindErr, id, e.B)
-		return
+func closeFiles(files []*os.File) {
+	for _, f := range files {
+		f.Close()
 	}
-	p.conn.Write(KindOK, id, payload)
 }
 
-// start gives a target to a booted child on behalf of parent.
+func (s *Supervisor) reply(p *proc, id uint32, payload []byte, err error) {
+	p.peer(s).Reply(id, payload, err)
+}
+
+// start gives a target to a booted child on behalf of parent. The child gets
+// its own copies of spec.Files; the caller keeps (and closes) its own.
 func (s *Supervisor) start(parent int64, spec StartSpec) (ProcInfo, error) {
 	s.mu.Lock()
 	if s.closed {
@@ -372,7 +381,7 @@ func (s *Supervisor) start(parent int64, spec StartSpec) (ProcInfo, error) {
 		s.procs[id] = p
 		s.mu.Unlock()
 		parentInfo := s.info(parent)
-		err := p.conn.Write(KindRun, 0, encodeRunSpec(RunSpec{Self: p.info, Parent: parentInfo, Payload: spec.Payload}))
+		err := p.conn.Write(KindRun, 0, encodeRunSpec(RunSpec{Self: p.info, Parent: parentInfo, Payload: spec.Payload}), spec.Files...)
 		if err == nil {
 			break
 		}
@@ -554,3 +563,10 @@ func (n localNode) Join(id int64, timeout time.Duration) (Status, error) {
 	return n.s.join(MainID, id, timeout)
 }
 func (n localNode) Signal(id int64, sig syscall.Signal) error { return n.s.signal(MainID, id, sig) }
+func (n localNode) Call(kind Kind, payload []byte, files ...*os.File) (Frame, error) {
+	return n.s.call(kind, payload, files)
+}
+func (n localNode) Send(kind Kind, payload []byte, files ...*os.File) error {
+	return n.s.send(kind, payload, files)
+}
+func (n localNode) OnMessage(kind Kind, fn func(Frame)) { n.s.onMessage(kind, fn) }

@@ -94,11 +94,13 @@ const (
 // errorTypes are the built-in error constructors, indexed by the error type byte.
 var errorTypes = [...]string{"Error", "EvalError", "RangeError", "ReferenceError", "SyntaxError", "TypeError", "URIError"}
 
-// viewKinds are the ArrayBuffer views, indexed by the view kind byte.
-var viewKinds = [...]struct {
+type viewKind struct {
 	name string
 	size int
-}{
+}
+
+// viewKinds are the ArrayBuffer views, indexed by the view kind byte.
+var viewKinds = [...]viewKind{
 	{"Int8Array", 1}, {"Uint8Array", 1}, {"Uint8ClampedArray", 1},
 	{"Int16Array", 2}, {"Uint16Array", 2}, {"Int32Array", 4}, {"Uint32Array", 4},
 	{"Float32Array", 4}, {"Float64Array", 8}, {"BigInt64Array", 8}, {"BigUint64Array", 8},
@@ -106,9 +108,8 @@ var viewKinds = [...]struct {
 }
 
 const (
-	viewUint8        = 1
-	viewUint8Clamped = 2
-	viewDataView     = 11
+	viewUint8    = 1
+	viewDataView = 11
 )
 
 // Go types goja reports through ExportType; comparing them is a pointer compare.

@@ -50,10 +50,7 @@ function same(a, b, fwd, back) {
 	for (const k of ['Number', 'String', 'Boolean', 'BigInt']) {
 		if (tag.call(a) === '[object ' + k + ']') return Object.is(a.valueOf(), b.valueOf());
 	}
-	if (Array.isArray(a)) {
-		if (a.length !== b.length) return false;
-		for (let i = 0; i < a.length; i++) if ((i in a) !== (i in b)) return false;
-	}
+	if (Array.isArray(a) && a.length !== b.length) return false;
 	const ka = Object.keys(a), kb = Object.keys(b);
 	return ka.length === kb.length && ka.every((k, i) => k === kb[i] && s(a[k], b[k]));
 }
@@ -295,7 +292,12 @@ func TestCloneErrors(t *testing.T) {
 		{"(function*() {})()", "value", "a generator"},
 		{"[[1].values()]", "value[0]", "an iterator"},
 		{"new Map().entries()", "value", "an iterator"},
-		{"class K {}", "value", "a function"},
+		{"(class K {})", "value", "a function"},
+		{"[async function() {}, 1]", "value[0]", "a function"},
+		{"({f: function*() {}})", "value.f", "a function"},
+		{"({f: print})", "value.f", "a function"},
+		{"[Math.max]", "value[0]", "a function"},
+		{"[(() => 1).bind(null)]", "value[0]", "a function"},
 		{"({k: class {}})", "value.k", "a function"},
 		{"Object(Symbol())", "value", "a Symbol object"},
 		{"({h: host})", "value.h", "Go host object"},
@@ -303,7 +305,7 @@ func TestCloneErrors(t *testing.T) {
 		{"new Error('x', {cause: () => 1})", "value.cause", "a function"},
 		{"(() => { const a = [1, 2, 3]; a.extra = Symbol(); return a })()", "value.extra", "a Symbol"},
 		{"(() => { const a = []; a[10] = () => 1; return a })()", "value[10]", "a function"},
-		{"({'\\uD800': Symbol()})", `value["\uFFFD"]`, "a Symbol"},
+		{"({'\\uD800': Symbol()})", "value[\"\uFFFD\"]", "a Symbol"},
 		{"(() => { const b = new ArrayBuffer(8); const u = new Uint8Array(b); return {u, f: [u, print] } })()", "value.f[1]", "a function"},
 	} {
 		t.Run(tc.src, func(t *testing.T) {
@@ -431,7 +433,7 @@ func TestNoAllocs(t *testing.T) {
 		}
 	}
 	small := run(t, vm, "({a: 1, b: 'x'})")
-	if n := testing.AllocsPerRun(100, func() { buf, _ = e.Encode(buf[:0], small, "item") }); n > 8 {
+	if n := testing.AllocsPerRun(100, func() { buf, _ = e.Encode(buf[:0], small, "item") }); n > 12 { // goja's Object.Keys allocates about 4 times per key
 		t.Errorf("encoding a small object: %v allocs", n)
 	}
 }

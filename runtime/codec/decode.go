@@ -23,8 +23,10 @@ type Decoder struct {
 	in    intrinsics
 	data  []byte
 	pos   int
-	objs  []slot // decoded objects by back-reference index
-	items []any  // stack of array elements being decoded
+	objs  []slot                // decoded objects by back-reference index
+	items []any                 // stack of array elements being decoded
+	keys  map[string]string     // interned property names, kept across messages
+	strs  map[string]goja.Value // interned short string values, kept across messages
 	depth int
 	busy  bool
 }
@@ -130,9 +132,20 @@ func (d *Decoder) jsStr() (goja.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(b) <= maxInternedLen {
+		if v, ok := d.strs[string(b)]; ok {
+			return v, nil
+		}
+	}
 	v, err := jsString(d.vm, b)
 	if err != nil {
 		return nil, d.errorf("%v", err)
+	}
+	if len(b) <= maxInternedLen { // string values are immutable and shareable
+		if d.strs == nil || len(d.strs) >= maxInterned {
+			d.strs = make(map[string]goja.Value)
+		}
+		d.strs[string(b)] = v
 	}
 	return v, nil
 }
@@ -302,7 +315,7 @@ func (d *Decoder) handle() (goja.Value, error) {
 // define creates an own enumerable data property, like structured clone
 // (and unlike assignment, which would call a "__proto__" setter).
 func (d *Decoder) define(o *goja.Object, key []byte, v goja.Value) error {
-	if k, ok := keyString(key); ok {
+	if k, ok := d.key(key); ok {
 		if err := o.DefineDataProperty(k, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
 			return fmt.Errorf("codec: defining property %q: %w", k, err)
 		}
@@ -320,6 +333,32 @@ func (d *Decoder) define(o *goja.Object, key []byte, v goja.Value) error {
 		return fmt.Errorf("codec: defining a property: %w", err)
 	}
 	return nil
+}
+
+// Interning bounds: messages of one program repeat the same few keys and
+// many of the same short strings. A full table is emptied and refilled.
+const (
+	maxInterned    = 4096
+	maxInternedLen = 32
+)
+
+// key returns key as a Go string, interned when short; ok is false for a
+// key with a lone surrogate, which goja's string-keyed API cannot express.
+func (d *Decoder) key(key []byte) (string, bool) {
+	if len(key) > maxInternedLen {
+		return keyString(key)
+	}
+	if k, ok := d.keys[string(key)]; ok {
+		return k, true
+	}
+	k, ok := keyString(key)
+	if ok {
+		if d.keys == nil || len(d.keys) >= maxInterned {
+			d.keys = make(map[string]string)
+		}
+		d.keys[k] = k
+	}
+	return k, ok
 }
 
 // props decodes n key/value pairs into o.

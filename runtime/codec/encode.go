@@ -54,7 +54,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/dop251/goja"
 )
@@ -334,6 +333,9 @@ func (e *Encoder) object(b []byte, o *goja.Object) ([]byte, error) {
 	}
 	if k := typedArrayKind(t); k >= 0 {
 		return e.view(b, o, k)
+	}
+	if t != nil && t.Kind() == reflect.Func { // async functions, Go functions
+		return b, e.fail(reasonFunction)
 	}
 	return b, e.host(t)
 }
@@ -728,72 +730,43 @@ func (e *Encoder) arrayBuffer(b []byte, o *goja.Object) ([]byte, error) {
 }
 
 // view encodes a typed array or DataView as kind, offset and length over
-// its buffer, which is encoded (or referenced) as a child.
+// its buffer, which is encoded (or referenced) as a child. The fields are
+// read with the built-in getters, which see the internal slots even if the
+// view has own properties shadowing them.
 func (e *Encoder) view(b []byte, o *goja.Object, kind int) ([]byte, error) {
 	if err := e.enter(); err != nil {
 		return b, err
 	}
 	e.register(o)
-	buf, _ := o.Get("buffer").(*goja.Object)
-	if buf == nil || buf.ExportType() != typeArrayBuffer {
-		return b, e.fail("a typed array whose buffer is not an ArrayBuffer cannot be sent to another process")
+	f, err := e.in.fn(inViewInfo)
+	if err != nil {
+		return b, err
 	}
-	ab := buf.Export().(goja.ArrayBuffer)
-	if ab.Detached() {
-		return b, e.fail(reasonDetached)
-	}
-	var p unsafe.Pointer
-	n := 0
-	switch x := o.Export().(type) {
-	case []int8:
-		p, n = unsafe.Pointer(unsafe.SliceData(x)), len(x)
-	case []uint8:
-		p, n = unsafe.Pointer(unsafe.SliceData(x)), len(x)
-		if tag := o.GetSymbol(goja.SymToStringTag); tag != nil && tag.String() == "Uint8ClampedArray" {
-			kind = viewUint8Clamped
+	isDV := e.vm.ToValue(kind == viewDataView)
+	var info [4]goja.Value // buffer, byteOffset, length, kind name
+	for i := range info {
+		if info[i], err = f(goja.Undefined(), o, isDV, e.vm.ToValue(i)); err != nil {
+			return b, e.exception(err)
 		}
-	case []int16:
-		p, n = unsafe.Pointer(unsafe.SliceData(x)), len(x)
-	case []uint16:
-		p, n = unsafe.Pointer(unsafe.SliceData(x)), len(x)
-	case []int32:
-		p, n = unsafe.Pointer(unsafe.SliceData(x)), len(x)
-	case []uint32:
-		p, n = unsafe.Pointer(unsafe.SliceData(x)), len(x)
-	case []float32:
-		p, n = unsafe.Pointer(unsafe.SliceData(x)), len(x)
-	case []float64:
-		p, n = unsafe.Pointer(unsafe.SliceData(x)), len(x)
-	case []int64:
-		p, n = unsafe.Pointer(unsafe.SliceData(x)), len(x)
-	case []uint64:
-		p, n = unsafe.Pointer(unsafe.SliceData(x)), len(x)
-	default:
-		if kind != viewDataView {
-			return b, e.fail("an unsupported typed array cannot be sent to another process")
+		if i == 0 { // the other getters throw for a detached buffer
+			buf, _ := info[0].(*goja.Object)
+			if buf == nil || buf.ExportType() != typeArrayBuffer {
+				return b, e.fail("a view whose buffer is not an ArrayBuffer cannot be sent to another process")
+			}
+			if buf.Export().(goja.ArrayBuffer).Detached() {
+				return b, e.fail(reasonDetached)
+			}
 		}
-		var bs []byte
-		if err := e.vm.ExportTo(o, &bs); err != nil {
-			return b, e.fail("a DataView that cannot be read cannot be sent to another process")
-		}
-		p, n = unsafe.Pointer(unsafe.SliceData(bs)), len(bs)
 	}
-	// The exported slice aliases the buffer: its address gives the byte
-	// offset, and checking it lies inside the buffer guards against a
-	// shadowed "buffer" property.
-	data := ab.Bytes()
-	base, size := uintptr(unsafe.Pointer(unsafe.SliceData(data))), viewKinds[kind].size
-	off := uintptr(p) - base
-	if n == 0 && p == nil {
-		off = 0
+	name := info[3].String()
+	kind = slices.IndexFunc(viewKinds[:], func(k viewKind) bool { return k.name == name })
+	if kind < 0 {
+		return b, e.fail("a " + name + " cannot be sent to another process")
 	}
-	if uintptr(p) < base && !(n == 0 && p == nil) || off > uintptr(len(data)) || uintptr(n) > (uintptr(len(data))-off)/uintptr(size) {
-		return b, e.fail("a typed array that does not lie within its buffer cannot be sent to another process")
-	}
+	buf, off, n := info[0].(*goja.Object), info[1].ToInteger(), info[2].ToInteger()
 	b = appendUvarint(appendUvarint(append(b, tagView, byte(kind)), uint64(off)), uint64(n))
 	e.push(seg{kind: segField, key: "buffer"})
-	b, err := e.object(b, buf)
-	if err != nil {
+	if b, err = e.object(b, buf); err != nil {
 		return b, err
 	}
 	e.pop()

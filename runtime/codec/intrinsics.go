@@ -18,6 +18,7 @@ const (
 	inBigIntValueOf
 	inOwnEntries // (o) => [k0, v0, k1, v1, ...] with exact (UTF-16) keys
 	inDefine     // (o, k, v) => CreateDataProperty with an exact key
+	inViewInfo   // (view, isDataView, field) => buffer, byteOffset, length or kind name, read from internal slots
 	inDate
 	inRegExp
 	inMap
@@ -39,12 +40,26 @@ var intrinsicSrc = func() (src [nIntrinsics]string) {
 		inBigIntValueOf:  "BigInt.prototype.valueOf",
 		inOwnEntries:     "(function(o){var k=Object.keys(o),r=[];for(var i=0;i<k.length;i++)r.push(k[i],o[k[i]]);return r})",
 		inDefine:         "(function(o,k,v){Object.defineProperty(o,k,{value:v,writable:true,enumerable:true,configurable:true})})",
-		inDate:           "Date",
-		inRegExp:         "RegExp",
-		inMap:            "Map",
-		inSet:            "Set",
-		inMapSet:         "Map.prototype.set",
-		inSetAdd:         "Set.prototype.add",
+		inViewInfo: `(function () {
+			var TA = Object.getPrototypeOf(Int8Array.prototype), DV = DataView.prototype;
+			function g(p, k) { return Object.getOwnPropertyDescriptor(p, k).get; }
+			var tb = g(TA, "buffer"), to = g(TA, "byteOffset"), tl = g(TA, "length"), tt = g(TA, Symbol.toStringTag),
+				db = g(DV, "buffer"), dof = g(DV, "byteOffset"), dl = g(DV, "byteLength");
+			return function (v, isDV, field) {
+				switch (field) {
+				case 0: return (isDV ? db : tb).call(v);
+				case 1: return (isDV ? dof : to).call(v);
+				case 2: return (isDV ? dl : tl).call(v);
+				default: return isDV ? "DataView" : tt.call(v);
+				}
+			};
+		})()`,
+		inDate:   "Date",
+		inRegExp: "RegExp",
+		inMap:    "Map",
+		inSet:    "Set",
+		inMapSet: "Map.prototype.set",
+		inSetAdd: "Set.prototype.add",
 	})
 	for i, name := range errorTypes {
 		src[inError0+i] = name

@@ -10,11 +10,17 @@ import (
 // with opts): a first string argument may hold %s %d %i %f %j %o %O %c and %%
 // directives, the remaining arguments are inspected and joined by spaces;
 // strings are printed unquoted at top level. It never panics.
-func Format(vm *goja.Runtime, args []goja.Value, opts Options) string {
-	f := formatter{vm: vm, set: opts.settings()}
+func Format(vm *goja.Runtime, args []goja.Value, opts Options) (res string) {
 	if len(args) == 0 {
 		return ""
 	}
+	defer func() {
+		if x := recover(); x != nil {
+			rearm(vm, x)
+			res = "[Inspection failed]"
+		}
+	}()
+	f := formatter{vm: vm, opts: opts.withDefaults()}
 	var buf []byte
 	a := 0
 	if first, ok := args[0].(goja.String); ok {
@@ -36,33 +42,8 @@ func Format(vm *goja.Runtime, args []goja.Value, opts Options) string {
 				}
 				continue
 			}
-			var temp string
 			switch next {
-			case 's':
-				a++
-				temp = f.directiveS(args[a])
-			case 'j':
-				a++
-				temp = f.json(args[a])
-			case 'd':
-				a++
-				temp = f.number(args[a], 'd')
-			case 'i':
-				a++
-				temp = f.number(args[a], 'i')
-			case 'f':
-				a++
-				temp = f.number(args[a], 'f')
-			case 'O':
-				a++
-				temp = f.inspect(args[a], f.set)
-			case 'o':
-				a++
-				s := f.set
-				s.showHidden, s.showProxy, s.depth = true, true, 4
-				temp = f.inspect(args[a], s)
-			case 'c':
-				a++
+			case 's', 'j', 'd', 'i', 'f', 'O', 'o', 'c':
 			case '%':
 				buf = append(buf, str[lastPos:i]...)
 				lastPos = i + 1
@@ -70,6 +51,8 @@ func Format(vm *goja.Runtime, args []goja.Value, opts Options) string {
 			default:
 				continue
 			}
+			a++
+			temp := f.directive(next, args[a])
 			if lastPos != i-1 {
 				buf = append(buf, str[lastPos:i-1]...)
 			}
@@ -90,11 +73,30 @@ func Format(vm *goja.Runtime, args []goja.Value, opts Options) string {
 	return string(buf)
 }
 
+// directive renders v for the directive %verb.
+func (f *formatter) directive(verb byte, v goja.Value) string {
+	switch verb {
+	case 's':
+		return f.directiveS(v)
+	case 'j':
+		return f.json(v)
+	case 'd', 'i', 'f':
+		return f.number(v, verb)
+	case 'O':
+		return f.inspect(v, f.opts)
+	case 'o':
+		s := f.opts
+		s.ShowHidden, s.ShowProxy, s.Depth = true, true, 4
+		return f.inspect(v, s)
+	}
+	return "" // %c: CSS is ignored
+}
+
 // formatter shares the built-ins lookups between the arguments of Format.
 type formatter struct {
-	vm  *goja.Runtime
-	set settings
-	rt  *realm
+	vm   *goja.Runtime
+	opts Options
+	rt   *realm
 }
 
 func (f *formatter) realm() *realm {
@@ -111,16 +113,16 @@ func (f *formatter) append(buf []byte, v goja.Value) []byte {
 	case goja.String:
 		return append(buf, v.String()...)
 	case *goja.Object:
-		return append(buf, f.inspect(v, f.set)...)
+		return append(buf, f.inspect(v, f.opts)...)
 	}
-	return appendPrimitive(buf, v, &f.set, 0)
+	return appendPrimitive(buf, v, &f.opts, 0)
 }
 
-func (f *formatter) inspect(v goja.Value, s settings) string {
+func (f *formatter) inspect(v goja.Value, s Options) string {
 	if !isObject(v) {
 		return string(appendPrimitive(nil, v, &s, 0))
 	}
-	return (&inspector{vm: f.vm, set: s, rt: f.realm()}).inspect(v)
+	return (&inspector{vm: f.vm, opts: s, rt: f.realm()}).inspect(v)
 }
 
 // directiveS is %s: primitives as String() (numbers as inspect), objects
@@ -138,12 +140,12 @@ func (f *formatter) directiveS(v goja.Value) string {
 				return src.String()
 			}
 		}
-		s := f.set
-		s.depth, s.colors, s.compact = 0, false, 3
+		s := f.opts
+		s.Depth, s.Colors, s.Compact = 0, false, 3
 		return f.inspect(v, s)
 	}
-	s := f.set
-	s.colors = false
+	s := f.opts
+	s.Colors = false
 	return string(appendPrimitive(nil, v, &s, 0))
 }
 
@@ -151,6 +153,7 @@ func (f *formatter) directiveS(v goja.Value) string {
 func (f *formatter) json(v goja.Value) (res string) {
 	defer func() {
 		if x := recover(); x != nil {
+			rearm(f.vm, x)
 			res = "undefined"
 		}
 	}()
@@ -167,7 +170,7 @@ func (f *formatter) json(v goja.Value) (res string) {
 		}
 		msg := ""
 		if o, ok := ex.Value().(*goja.Object); ok {
-			msg = (&inspector{vm: f.vm, set: f.set, rt: r}).errorToString(o)
+			msg = (&inspector{vm: f.vm, opts: f.opts, rt: r}).errorToString(o)
 		}
 		if strings.Contains(strings.ToLower(msg), "circular") {
 			return "[Circular]"
@@ -181,8 +184,6 @@ func (f *formatter) json(v goja.Value) (res string) {
 // other than boxed primitives and Dates give NaN (their toString/valueOf are
 // not called).
 func (f *formatter) number(v goja.Value, verb byte) string {
-	noColor := f.set
-	noColor.colors = false
 	if o, ok := v.(*goja.Object); ok {
 		r := f.realm()
 		if _, prim, ok := r.boxed(o); ok {
@@ -202,9 +203,6 @@ func (f *formatter) number(v goja.Value, verb byte) string {
 	case isSymbol(v):
 		return "NaN"
 	case verb == 'd':
-		if v == nil {
-			return "NaN"
-		}
 		return numberString(v.ToNumber())
 	}
 	name := "parseInt"

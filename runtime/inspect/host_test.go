@@ -23,9 +23,9 @@ func (d hostDynamic) Get(k string) goja.Value {
 	return goja.Undefined()
 }
 func (d hostDynamic) Set(string, goja.Value) bool { return false }
-func (d hostDynamic) Has(k string) bool          { return k == "a" }
-func (d hostDynamic) Delete(string) bool         { return false }
-func (d hostDynamic) Keys() []string             { return []string{"a"} }
+func (d hostDynamic) Has(k string) bool           { return k == "a" }
+func (d hostDynamic) Delete(string) bool          { return false }
+func (d hostDynamic) Keys() []string              { return []string{"a"} }
 
 func TestHostObjects(t *testing.T) {
 	vm := goja.New()
@@ -35,7 +35,7 @@ func TestHostObjects(t *testing.T) {
 	}{
 		{hostStruct{Name: "x", Tags: []string{"a"}, Inner: &hostStruct{Name: "in"}},
 			"{\n  Name: 'x',\n  Tags: [ 'a' ],\n  Inner: { Name: 'in', Tags: [], Inner: null }\n}"},
-		{map[string]any{"k": 1, "z": []int{1, 2}}, "{ k: 1, z: [ 1, 2 ] }"},
+		{map[string]any{"z": []int{1, 2}}, "{ z: [ 1, 2 ] }"},
 		{[]any{1, "a", nil, 2.5}, "[ 1, 'a', null, 2.5 ]"},
 		{vm.NewDynamicObject(hostDynamic{}), "{ a: undefined }"},
 		{vm.NewDynamicObject(hostDynamic{panics: true}), "[Inspection failed]"},
@@ -51,8 +51,8 @@ func TestHostObjects(t *testing.T) {
 func TestGojaErrors(t *testing.T) {
 	vm := goja.New()
 	for expr, want := range map[string]string{
-		`(() => { try { null.x } catch (e) { return e } })()`:        "TypeError: Cannot read property 'x' of undefined\n    at <eval>:1:",
-		`(() => { try { nope } catch (e) { return { e } } })()`:      "{\n  e: ReferenceError: nope is not defined\n      at <eval>:1:",
+		`(() => { try { null.x } catch (e) { return e } })()`:       "TypeError: Cannot read property 'x' of undefined\n    at <eval>:1:",
+		`(() => { try { nope } catch (e) { return { e } } })()`:     "{\n  e: ReferenceError: nope is not defined\n      at <eval>:1:",
 		`(() => { class E extends Error {}; return new E('m') })()`: "E [Error]: m\n    at <eval>:1:",
 	} {
 		got := Inspect(vm, eval(t, vm, expr), def)
@@ -79,6 +79,10 @@ func TestNoUserCode(t *testing.T) {
 		`(() => { const e = new Error('x'); Object.defineProperty(e, 'message', { get: hit }); return e })()`,
 		`new Map([[{ get k() { hit() } }, 1]])`,
 		`(() => { const r = Proxy.revocable({}, {}); r.revoke(); return { p: r.proxy } })()`,
+		`(() => { const e = new Error('x'); e.cause = new Proxy({}, { getPrototypeOf: hit, getOwnPropertyDescriptor: hit, get: hit }); return e })()`,
+		`(() => { class A {}; Object.setPrototypeOf(A, new Proxy(function () {}, { getOwnPropertyDescriptor: hit, get: hit })); return A })()`,
+		`({ constructor: new Proxy(function F() {}, { getOwnPropertyDescriptor: hit, get: hit }) })`,
+		`Object.defineProperty(/x/, 'source', { get: hit })`,
 		`globalThis`,
 	} {
 		v := eval(t, vm, expr)
@@ -124,9 +128,9 @@ func TestFromScript(t *testing.T) {
 
 func TestDeepUnlimited(t *testing.T) {
 	vm := goja.New()
-	v := eval(t, vm, `(() => { let l = null; for (let i = 0; i < 5000; i++) l = { l }; return l })()`)
+	v := eval(t, vm, `(() => { let l = null; for (let i = 0; i < 600; i++) l = { l }; return l })()`)
 	got := Inspect(vm, v, Options{Depth: -1})
-	if !strings.Contains(got, "[Object]") || strings.Count(got, "{") < 1000 {
+	if !strings.Contains(got, "l: [Object: Inspection interrupted prematurely. Maximum call stack size exceeded.]") || strings.Count(got, "{") < maxRecursion {
 		t.Errorf("unexpected output of a deep list: %.200q", got)
 	}
 }
@@ -136,5 +140,27 @@ func TestFormatPrimitivesAllocs(t *testing.T) {
 	args := []goja.Value{vm.ToValue("text"), vm.ToValue(1), vm.ToValue(2.5), vm.ToValue(true)}
 	if n := testing.AllocsPerRun(100, func() { Format(vm, args, def) }); n > 4 {
 		t.Errorf("Format of primitives: %v allocations", n)
+	}
+}
+
+// TestTamperedGlobals checks that getters on globalThis are not invoked to
+// find the built-ins.
+func TestTamperedGlobals(t *testing.T) {
+	vm := goja.New()
+	v := eval(t, vm, `(() => {
+		const values = [new Map([[1, 2]]), new Set([1]), /r/g, new WeakMap(), new Number(1), new Error('e'), { a: 1 }];
+		globalThis.calls = 0;
+		const hit = () => { calls++; throw 'user code ran' };
+		for (const name of ['Map', 'Set', 'RegExp', 'WeakMap', 'Number', 'Error', 'JSON', 'Function'])
+			Object.defineProperty(globalThis, name, { get: hit });
+		return values;
+	})()`)
+	for _, opts := range []Options{def, {Depth: -1, ShowHidden: true}} {
+		if Inspect(vm, v, opts) == "" || Format(vm, []goja.Value{vm.ToValue("%s %d %j"), v, v, v}, opts) == "" {
+			t.Error("empty output")
+		}
+	}
+	if calls := vm.Get("calls").ToInteger(); calls != 0 {
+		t.Errorf("user code ran %d times", calls)
 	}
 }

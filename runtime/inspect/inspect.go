@@ -2,11 +2,21 @@
 // util.inspect, util.format and console.log do.
 //
 // It is a port of Node 20's lib/internal/util/inspect.js working on goja values.
-// Unlike Node it never runs user code: getters are shown as [Getter], user-defined
-// toString, valueOf and Symbol.toPrimitive methods are not called and Proxy
-// traps are not triggered (a Proxy is shown as its target). Objects are looked
-// into through the runtime's built-in functions (Object.getOwnPropertyDescriptor,
-// Map.prototype.forEach, ...).
+// It never panics and never runs user code: getters are shown as [Getter]
+// without being invoked, user-defined toString, valueOf and Symbol.toPrimitive
+// methods are not called and Proxy traps are not triggered (a Proxy is shown
+// as its target). Objects are looked into through the runtime's built-in
+// functions (Object.getOwnPropertyDescriptor, Map.prototype.forEach, ...),
+// read from its global object when Inspect or Format is called (getters
+// defined on globals are not invoked, but a script that overwrites those
+// built-ins gets its replacements called). The only exception to "no user
+// code" is %j, which is JSON.stringify by definition (toJSON methods and
+// getters run).
+//
+// Go values exposed to the runtime (vm.ToValue of structs, maps and slices,
+// DynamicObject, DynamicArray) are shown as the objects and arrays they look
+// like from JavaScript; a host object that panics is shown as
+// [Inspection failed].
 package inspect
 
 import (
@@ -53,41 +63,17 @@ func DefaultOptions() Options {
 	return Options{Depth: 2}
 }
 
-// settings are Options with Node's defaults filled in.
-type settings struct {
-	depth           int // negative: unlimited
-	colors          bool
-	breakLength     int
-	compact         int // 0: compact false
-	maxArrayLength  int
-	maxStringLength int
-	showHidden      bool
-	showProxy       bool
-}
-
-func (o Options) settings() settings {
-	s := settings{
-		depth:           o.Depth,
-		colors:          o.Colors,
-		breakLength:     o.BreakLength,
-		compact:         o.Compact,
-		maxArrayLength:  o.MaxArrayLength,
-		maxStringLength: o.MaxStringLength,
-		showHidden:      o.ShowHidden,
-		showProxy:       o.ShowProxy,
+// withDefaults fills in Node's defaults for the zero values.
+func (o Options) withDefaults() Options {
+	if o.BreakLength <= 0 {
+		o.BreakLength = 80
 	}
-	if s.breakLength <= 0 {
-		s.breakLength = 80
+	if o.Compact == 0 {
+		o.Compact = 3
 	}
-	switch {
-	case s.compact == 0:
-		s.compact = 3
-	case s.compact < 0:
-		s.compact = 0
-	}
-	s.maxArrayLength = limit(s.maxArrayLength, 100)
-	s.maxStringLength = limit(s.maxStringLength, 10000)
-	return s
+	o.MaxArrayLength = limit(o.MaxArrayLength, 100)
+	o.MaxStringLength = limit(o.MaxStringLength, 10000)
+	return o
 }
 
 func limit(n, def int) int {
@@ -103,7 +89,7 @@ func limit(n, def int) int {
 // Inspect renders v as util.inspect(v, opts) would in Node. It never panics and
 // never runs user code.
 func Inspect(vm *goja.Runtime, v goja.Value, opts Options) string {
-	s := opts.settings()
+	s := opts.withDefaults()
 	if _, isObj := v.(*goja.Object); !isObj {
 		return string(appendPrimitive(nil, v, &s, 0))
 	}
@@ -112,9 +98,9 @@ func Inspect(vm *goja.Runtime, v goja.Value, opts Options) string {
 
 // inspector holds the state of one util.inspect call (Node's ctx).
 type inspector struct {
-	vm  *goja.Runtime
-	set settings
-	rt  *realm
+	vm   *goja.Runtime
+	opts Options
+	rt   *realm
 
 	indentationLvl int
 	currentDepth   int
@@ -123,12 +109,14 @@ type inspector struct {
 	interrupted    bool
 }
 
-func newInspector(vm *goja.Runtime, s settings) *inspector {
-	return &inspector{vm: vm, set: s, rt: newRealm(vm)}
+func newInspector(vm *goja.Runtime, s Options) *inspector {
+	return &inspector{vm: vm, opts: s, rt: newRealm(vm)}
 }
 
-// maxRecursion bounds the nesting of Go calls for unlimited depth.
-const maxRecursion = 1000
+// maxRecursion bounds the nesting with unlimited depth, as the call stack
+// size does in Node (which goes a bit deeper): output grows quadratically with
+// the nesting.
+const maxRecursion = 500
 
 func (c *inspector) inspect(v goja.Value) (res string) {
 	defer func() {
@@ -140,30 +128,40 @@ func (c *inspector) inspect(v goja.Value) (res string) {
 	return c.formatValue(v, 0, false)
 }
 
-// recovered handles a panic caught while inspecting: a pending interrupt of the
-// runtime is re-armed so that it still stops the script, anything else is dropped.
+// recovered handles a panic caught while inspecting (see rearm).
 func (c *inspector) recovered(x any) {
-	var ie *goja.InterruptedError
-	if err, ok := x.(error); ok && errors.As(err, &ie) {
+	if rearm(c.vm, x) {
 		c.interrupted = true
-		c.vm.Interrupt(ie.Value())
 	}
 }
 
-func (c *inspector) depthExceeded(recurseTimes int) bool {
-	if c.set.depth < 0 {
-		return recurseTimes > maxRecursion
+// rearm handles a panic caught while inspecting: an interrupt of the runtime
+// is re-armed so that it still stops the script once Inspect returns (and
+// true is returned); anything else (host object failures) is dropped.
+func rearm(vm *goja.Runtime, x any) bool {
+	var ie *goja.InterruptedError
+	if err, ok := x.(error); ok && errors.As(err, &ie) {
+		vm.Interrupt(ie.Value())
+		return true
 	}
-	return recurseTimes > c.set.depth
+	return false
+}
+
+func (c *inspector) depthExceeded(recurseTimes int) bool {
+	return c.opts.Depth >= 0 && recurseTimes > c.opts.Depth
 }
 
 func (c *inspector) formatValue(v goja.Value, recurseTimes int, typedArray bool) string {
 	o, ok := v.(*goja.Object)
 	if !ok {
-		return string(appendPrimitive(nil, v, &c.set, c.indentationLvl))
+		return string(appendPrimitive(nil, v, &c.opts, c.indentationLvl))
 	}
 	if p, ok := asProxy(o); ok {
-		if c.set.showProxy {
+		// Proxies are shown as their target, without triggering traps.
+		if p.Target() == nil {
+			return c.stylize("<Revoked Proxy>", styleSpecial)
+		}
+		if c.opts.ShowProxy {
 			return c.formatProxy(p, recurseTimes)
 		}
 		if o = proxyTarget(p); o == nil {
@@ -213,11 +211,7 @@ func (c *inspector) formatProxy(p goja.Proxy, recurseTimes int) string {
 	}
 	recurseTimes++
 	c.indentationLvl += 2
-	var target, handler goja.Value = goja.Null(), goja.Null()
-	if t := p.Target(); t != nil {
-		target, handler = t, p.Handler()
-	}
-	res := []string{c.formatValue(target, recurseTimes, false), c.formatValue(handler, recurseTimes, false)}
+	res := []string{c.formatValue(p.Target(), recurseTimes, false), c.formatValue(p.Handler(), recurseTimes, false)}
 	c.indentationLvl -= 2
 	return c.reduceToSingleString(res, "", [2]string{"Proxy [", "]"}, kArrayExtrasType, recurseTimes, nil)
 }
@@ -256,23 +250,23 @@ func hasKey(keys []key, name string) bool {
 
 // object describes how formatRaw prints an object.
 type object struct {
-	o            *goja.Object
-	ctor         string
-	ctorNull     bool
-	tag          string
-	keys         []key
-	base         string
-	braces       [2]string
-	extrasType   int
-	output       func(recurseTimes int) []string
-	numericAt    func(i int) bool
-	protoProps   []string
-	wantProtoPro bool
+	o          *goja.Object
+	ctor       string
+	ctorNull   bool
+	tag        string
+	keys       []key
+	base       string
+	braces     [2]string
+	extrasType int
+	output     func(recurseTimes int) []string
+	numericAt  func(i int) bool
+	protoProps []string // showHidden: properties of user prototypes
+	showProto  bool     // whether to collect protoProps
 }
 
 func (c *inspector) formatRaw(o *goja.Object, recurseTimes int, typedArray bool) string {
 	x := &object{o: o, braces: [2]string{"{", "}"}, extrasType: kObjectType}
-	x.wantProtoPro = c.set.showHidden && !c.depthExceeded(recurseTimes)
+	x.showProto = c.opts.ShowHidden && !c.depthExceeded(recurseTimes)
 	x.ctor, x.ctorNull = c.constructorName(o, recurseTimes, x)
 	x.tag = c.toStringTag(o)
 	if res, done := c.classify(x, recurseTimes, typedArray); done {
@@ -285,6 +279,9 @@ func (c *inspector) formatRaw(o *goja.Object, recurseTimes int, typedArray bool)
 			name = "[" + name + "]"
 		}
 		return c.stylize(name, styleSpecial)
+	}
+	if recurseTimes > maxRecursion {
+		return c.stylize("["+strings.TrimSuffix(c.ctxStyle(x), " ")+": Inspection interrupted prematurely. Maximum call stack size exceeded.]", styleSpecial)
 	}
 	recurseTimes++
 	c.seen = append(c.seen, o)
@@ -312,16 +309,16 @@ func (c *inspector) formatRaw(o *goja.Object, recurseTimes int, typedArray bool)
 // classify fills x as Node's formatRaw does for each kind of object; done
 // reports that res is the complete output.
 func (c *inspector) classify(x *object, recurseTimes int, typedArray bool) (res string, done bool) {
-	o, rt := x.o, c.rt
+	o, rt, class := x.o, c.rt, x.o.ClassName()
 	empty := func() bool { return len(x.keys) == 0 && len(x.protoProps) == 0 }
-	switch class := o.ClassName(); {
+	switch {
 	case class == "Array":
 		length := toLength(o.Get("length"))
 		prefix := ""
 		if x.ctor != "Array" || x.ctorNull || x.tag != "" {
 			prefix = prefixOf(x.ctor, x.ctorNull, x.tag, "Array", "("+strconv.FormatInt(length, 10)+")")
 		}
-		all := c.ownKeys(o, c.set.showHidden)
+		all := c.ownKeys(o, c.opts.ShowHidden, length <= maxKeyScan)
 		x.keys = nonIndexKeys(all)
 		x.braces = [2]string{prefix + "[", "]"}
 		if length == 0 && empty() {
@@ -331,27 +328,27 @@ func (c *inspector) classify(x *object, recurseTimes int, typedArray bool) (res 
 		var numeric []bool
 		x.output = func(recurseTimes int) []string {
 			var out []string
-			out, numeric = c.formatArray(o, length, all, recurseTimes)
+			out, numeric = c.formatArray(o, length, all, length <= maxKeyScan, recurseTimes)
 			return out
 		}
 		x.numericAt = func(i int) bool {
 			if i < len(numeric) {
 				return numeric[i]
 			}
-			return int64(i) < length && isNumeric(rt.dataProp(o, goja.Value(c.vm.ToValue(i))))
+			return int64(i) < length && isNumeric(rt.dataProp(o, c.vm.ToValue(i)))
 		}
 		return "", false
 	case isMapOrSet(o):
 		isMap := o.ExportType() == mapType
 		var entries []goja.Value
-		size, ok := rt.collect(o, isMap, c.set.maxArrayLength, &entries)
+		size, ok := rt.collect(o, isMap, c.opts.MaxArrayLength, &entries)
 		if ok {
 			fallback := "Set"
 			if isMap {
 				fallback = "Map"
 			}
 			prefix := prefixOf(x.ctor, x.ctorNull, x.tag, fallback, "("+strconv.Itoa(size)+")")
-			x.keys = c.ownKeys(o, c.set.showHidden)
+			x.keys = c.ownKeys(o, c.opts.ShowHidden, true)
 			if size == 0 && empty() {
 				return prefix + "{}", true
 			}
@@ -362,16 +359,16 @@ func (c *inspector) classify(x *object, recurseTimes int, typedArray bool) (res 
 			return "", false
 		}
 	case isTypedArray(o):
-		x.keys = nonIndexKeys(c.ownKeys(o, c.set.showHidden))
 		arr := o.Export()
 		size := reflectLen(arr)
+		x.keys = nonIndexKeys(c.ownKeys(o, c.opts.ShowHidden, size <= maxKeyScan))
 		fallback := ""
 		if x.ctorNull {
-			fallback = typedArrayName(arr)
+			fallback = typedArrayName(reflect.TypeOf(arr))
 		}
 		prefix := prefixOf(x.ctor, x.ctorNull, x.tag, fallback, "("+strconv.Itoa(size)+")")
 		x.braces = [2]string{prefix + "[", "]"}
-		if size == 0 && len(x.keys) == 0 && !c.set.showHidden {
+		if size == 0 && len(x.keys) == 0 && !c.opts.ShowHidden {
 			return x.braces[0] + "]", true
 		}
 		x.extrasType = kArrayExtrasType
@@ -381,7 +378,7 @@ func (c *inspector) classify(x *object, recurseTimes int, typedArray bool) (res 
 	}
 
 	// Node's "noIterator" branch.
-	x.keys = c.ownKeys(o, c.set.showHidden)
+	x.keys = c.ownKeys(o, c.opts.ShowHidden, true)
 	switch {
 	case isFunction(o):
 		x.base = c.functionBase(o, x.ctor, x.ctorNull, x.tag)
@@ -389,7 +386,7 @@ func (c *inspector) classify(x *object, recurseTimes int, typedArray bool) (res 
 			return c.stylize(x.base, styleSpecial), true
 		}
 	case x.ctor == "Object" && !x.ctorNull:
-		if o.ClassName() == "Arguments" {
+		if class == "Arguments" {
 			x.braces[0] = "[Arguments] {"
 		} else if x.tag != "" {
 			x.braces[0] = prefixOf(x.ctor, false, x.tag, "Object", "") + "{"
@@ -397,7 +394,7 @@ func (c *inspector) classify(x *object, recurseTimes int, typedArray bool) (res 
 		if empty() {
 			return x.braces[0] + "}", true
 		}
-	case o.ClassName() == "RegExp":
+	case class == "RegExp":
 		x.base = c.regexpString(o)
 		if prefix := prefixOf(x.ctor, x.ctorNull, x.tag, "RegExp", ""); prefix != "RegExp " {
 			x.base = prefix + x.base
@@ -405,7 +402,7 @@ func (c *inspector) classify(x *object, recurseTimes int, typedArray bool) (res 
 		if empty() || c.depthExceeded(recurseTimes) {
 			return c.stylize(x.base, styleRegexp), true
 		}
-	case o.ClassName() == "Date":
+	case class == "Date":
 		x.base = dateString(o)
 		if prefix := prefixOf(x.ctor, x.ctorNull, x.tag, "Date", ""); prefix != "Date " {
 			x.base = prefix + x.base
@@ -505,14 +502,14 @@ func (c *inspector) constructorName(o *goja.Object, recurseTimes int, x *object)
 			if obj == rt.funcProto {
 				name = "Function"
 			}
-			if x != nil && x.wantProtoPro && (first || firstProto != obj) {
+			if x != nil && x.showProto && (first || firstProto != obj) {
 				c.addPrototypeProperties(o, firstProtoOr(firstProto, o), recurseTimes, x)
 			}
 			return name, false
 		}
-		if ctor, ok := rt.dataProp(obj, c.vm.ToValue("constructor")).(*goja.Object); ok && isFunction(ctor) {
+		if ctor, ok := rt.ownProp(obj, c.vm.ToValue("constructor")).value.(*goja.Object); ok && isFunction(ctor) {
 			if n := rt.functionName(ctor); n != "" && rt.instanceOf(o, ctor) {
-				if x != nil && x.wantProtoPro && (firstProto != obj || !isBuiltinName(n)) {
+				if x != nil && x.showProto && (firstProto != obj || !isBuiltinName(n)) {
 					c.addPrototypeProperties(o, firstProtoOr(firstProto, o), recurseTimes, x)
 				}
 				return n, false
@@ -527,13 +524,13 @@ func (c *inspector) constructorName(o *goja.Object, recurseTimes int, x *object)
 		return "", true
 	}
 	res := internalClassName(o)
-	if c.depthExceeded(recurseTimes) {
+	if c.depthExceeded(recurseTimes) || recurseTimes > maxRecursion {
 		return res + " <Complex prototype>", false
 	}
 	protoName, protoNull := c.constructorName(firstProto, recurseTimes+1, nil)
 	if protoNull {
-		sub := &inspector{vm: c.vm, set: c.set, rt: c.rt}
-		sub.set.depth = 0
+		sub := &inspector{vm: c.vm, opts: c.opts, rt: c.rt}
+		sub.opts.Depth = 0
 		return res + " <" + sub.formatRaw(firstProto, 1, false) + ">", false
 	}
 	return res + " <" + protoName + ">", false
@@ -574,14 +571,14 @@ func (c *inspector) addPrototypeProperties(main, obj *goja.Object, recurseTimes 
 			if obj = rt.proto(obj); obj == nil {
 				return
 			}
-			if ctor, ok := rt.dataProp(obj, c.vm.ToValue("constructor")).(*goja.Object); ok && isFunction(ctor) && isBuiltinName(rt.functionName(ctor)) {
+			if ctor, ok := rt.ownProp(obj, c.vm.ToValue("constructor")).value.(*goja.Object); ok && isFunction(ctor) && isBuiltinName(rt.functionName(ctor)) {
 				return
 			}
 		}
 		for _, k := range keys {
 			keySet[k] = true
 		}
-		keys = c.ownKeys(obj, true)
+		keys = c.ownKeys(obj, true, true)
 		c.seen = append(c.seen, main)
 		for _, k := range keys {
 			if (k.sym == nil && k.name == "constructor") || rt.ownProp(main, k.value(c.vm)).found || (depth != 0 && keySet[k]) {
@@ -592,7 +589,7 @@ func (c *inspector) addPrototypeProperties(main, obj *goja.Object, recurseTimes 
 				continue
 			}
 			s := c.formatProperty(obj, recurseTimes, k, kObjectType, main)
-			if c.set.colors {
+			if c.opts.Colors {
 				s = "\x1b[2m" + s + "\x1b[22m"
 			}
 			x.protoProps = append(x.protoProps, s)
@@ -613,7 +610,7 @@ func (c *inspector) toStringTag(o *goja.Object) string {
 			continue
 		}
 		s, ok := d.value.(goja.String)
-		if !ok || (own && (d.enumerable || c.set.showHidden)) {
+		if !ok || (own && (d.enumerable || c.opts.ShowHidden)) {
 			return ""
 		}
 		return s.String()
@@ -621,11 +618,17 @@ func (c *inspector) toStringTag(o *goja.Object) string {
 	return ""
 }
 
-// ownKeys is Node's getKeys: own enumerable string keys then enumerable
-// symbols (all own keys with showHidden).
-func (c *inspector) ownKeys(o *goja.Object, all bool) []key {
+// maxKeyScan is the length of arrays and typed arrays above which their string
+// keys are not listed (goja can only list them all, indices included): extra
+// properties of larger arrays are not shown.
+const maxKeyScan = 1 << 16
+
+// ownKeys is Node's getKeys: own enumerable string keys (if listNames) then
+// enumerable symbols (all own keys with showHidden).
+func (c *inspector) ownKeys(o *goja.Object, all, listNames bool) []key {
 	var names []string
 	switch {
+	case !listNames:
 	case !c.rt.stackSafe(o):
 		// Listing the keys would compute the stack, running user code.
 	case all:
@@ -695,13 +698,16 @@ func remainingText(n int64) string {
 
 // formatArray is Node's formatArray (with formatSpecialArray for holes); it
 // also reports which entries are numbers, for groupArrayElements.
-func (c *inspector) formatArray(o *goja.Object, length int64, keys []key, recurseTimes int) ([]string, []bool) {
-	n := min(int64(c.set.maxArrayLength), length)
+func (c *inspector) formatArray(o *goja.Object, length int64, keys []key, haveKeys bool, recurseTimes int) ([]string, []bool) {
+	n := min(int64(c.opts.MaxArrayLength), length)
 	var out []string
 	var numeric []bool
 	for i := int64(0); i < n; i++ {
 		d := c.rt.ownProp(o, c.vm.ToValue(i))
 		if !d.found {
+			if !haveKeys {
+				keys = c.ownKeys(o, false, true)
+			}
 			return c.formatSpecialArray(o, length, keys, recurseTimes, int(n), out, numeric, int(i))
 		}
 		out = append(out, c.formatPropertyValue(d, recurseTimes, kArrayType))
@@ -789,7 +795,7 @@ func (c *inspector) formatArrayBuffer(buf goja.ArrayBuffer) string {
 		return c.stylize("(detached)", styleSpecial)
 	}
 	data := buf.Bytes()
-	n := min(len(data), c.set.maxArrayLength)
+	n := min(len(data), c.opts.MaxArrayLength)
 	var b strings.Builder
 	const hex = "0123456789abcdef"
 	for i, x := range data[:n] {
@@ -809,7 +815,7 @@ func (c *inspector) formatArrayBuffer(buf goja.ArrayBuffer) string {
 }
 
 func (c *inspector) formatTypedArray(o *goja.Object, arr any, size int, recurseTimes int) []string {
-	n := min(size, c.set.maxArrayLength)
+	n := min(size, c.opts.MaxArrayLength)
 	out := make([]string, 0, n+1)
 	for i := 0; i < n; i++ {
 		out = append(out, c.stylizeNumber(typedArrayElem(c.vm, arr, i)))
@@ -817,7 +823,7 @@ func (c *inspector) formatTypedArray(o *goja.Object, arr any, size int, recurseT
 	if size > n {
 		out = append(out, remainingText(int64(size-n)))
 	}
-	if c.set.showHidden {
+	if c.opts.ShowHidden {
 		c.indentationLvl += 2
 		out = append(out, "[BYTES_PER_ELEMENT]: "+c.stylizeNumber(c.vm.ToValue(int(reflect.TypeOf(arr).Elem().Size()))))
 		for _, k := range []string{"length", "byteLength", "byteOffset", "buffer"} {
@@ -829,7 +835,7 @@ func (c *inspector) formatTypedArray(o *goja.Object, arr any, size int, recurseT
 }
 
 func (c *inspector) stylizeNumber(v goja.Value) string {
-	return string(appendPrimitive(nil, v, &c.set, 0))
+	return string(appendPrimitive(nil, v, &c.opts, 0))
 }
 
 // formatProperty is Node's formatProperty: "key: value" (just the value for
@@ -894,15 +900,15 @@ func isIdentifier(s string) bool {
 
 func (c *inspector) isBelowBreakLength(output []string, start int, base string) bool {
 	total := len(output) + start
-	if total+len(output) > c.set.breakLength {
+	if total+len(output) > c.opts.BreakLength {
 		return false
 	}
 	for _, s := range output {
-		if c.set.colors {
+		if c.opts.Colors {
 			s = stripColors(s)
 		}
 		total += jsLen(s)
-		if total > c.set.breakLength {
+		if total > c.opts.BreakLength {
 			return false
 		}
 	}
@@ -910,12 +916,12 @@ func (c *inspector) isBelowBreakLength(output []string, start int, base string) 
 }
 
 func (c *inspector) reduceToSingleString(output []string, base string, braces [2]string, extrasType, recurseTimes int, numericAt func(int) bool) string {
-	if c.set.compact >= 1 {
+	if c.opts.Compact >= 1 {
 		entries := len(output)
 		if extrasType == kArrayExtrasType && entries > 6 {
 			output = c.groupArrayElements(output, numericAt)
 		}
-		if c.currentDepth-recurseTimes < c.set.compact && entries == len(output) {
+		if c.currentDepth-recurseTimes < c.opts.Compact && entries == len(output) {
 			start := len(output) + c.indentationLvl + jsLen(braces[0]) + jsLen(base) + 10
 			if c.isBelowBreakLength(output, start, base) {
 				joined := strings.Join(output, ", ")
@@ -958,28 +964,28 @@ func (c *inspector) reduceToSingleString(output []string, base string, braces [2
 func (c *inspector) groupArrayElements(output []string, numericAt func(int) bool) []string {
 	totalLength, maxLength := 0, 0
 	outputLength := len(output)
-	if c.set.maxArrayLength < outputLength {
+	if c.opts.MaxArrayLength < outputLength {
 		// The "... n more items" entry is not grouped.
 		outputLength--
 	}
 	const separatorSpace = 2
 	dataLen := make([]int, outputLength)
 	for i := 0; i < outputLength; i++ {
-		l := stringWidth(output[i], c.set.colors)
+		l := stringWidth(output[i], c.opts.Colors)
 		dataLen[i] = l
 		totalLength += l + separatorSpace
 		maxLength = max(maxLength, l)
 	}
 	actualMax := maxLength + separatorSpace
-	if actualMax*3+c.indentationLvl < c.set.breakLength &&
+	if actualMax*3+c.indentationLvl < c.opts.BreakLength &&
 		(float64(totalLength)/float64(actualMax) > 5 || maxLength <= 6) {
 		const approxCharHeights = 2.5
 		averageBias := math.Sqrt(float64(actualMax) - float64(totalLength)/float64(len(output)))
 		biasedMax := math.Max(float64(actualMax)-3-averageBias, 1)
 		columns := min(
 			int(math.Round(math.Sqrt(approxCharHeights*biasedMax*float64(outputLength))/biasedMax)),
-			(c.set.breakLength-c.indentationLvl)/actualMax,
-			c.set.compact*4,
+			(c.opts.BreakLength-c.indentationLvl)/actualMax,
+			c.opts.Compact*4,
 			15,
 		)
 		if columns <= 1 {

@@ -71,7 +71,7 @@ func (c *inspector) classBase(o *goja.Object, ctor string, ctorNull bool, tag st
 	}
 	if ctorNull {
 		base += " extends [null prototype]"
-	} else if p := o.Prototype(); p != nil {
+	} else if p := c.rt.proto(o); p != nil {
 		if super, _ := c.rt.stringProp(p, "name"); super != "" {
 			base += " extends " + super
 		}
@@ -142,13 +142,13 @@ func (c *inspector) boxedBase(x *object, typ string, prim goja.Value) string {
 			base += " (" + x.ctor + ")"
 		}
 	}
-	noColor := c.set
-	noColor.colors = false
+	noColor := c.opts
+	noColor.Colors = false
 	base += ": " + string(appendPrimitive(nil, prim, &noColor, c.indentationLvl)) + "]"
 	if x.tag != "" && x.tag != x.ctor {
 		base += " [" + x.tag + "]"
 	}
-	if len(x.keys) != 0 || !c.set.colors {
+	if len(x.keys) != 0 || !c.opts.Colors {
 		return base
 	}
 	switch typ {
@@ -221,7 +221,7 @@ func (c *inspector) formatError(o *goja.Object, x *object) string {
 		name = primString(v)
 	}
 	stack := c.stackString(o)
-	if !c.set.showHidden && len(x.keys) != 0 {
+	if !c.opts.ShowHidden && len(x.keys) != 0 {
 		for _, n := range [...]string{"name", "message", "stack"} {
 			for i, k := range x.keys {
 				if k.sym == nil && k.name == n {
@@ -307,7 +307,10 @@ func improveStack(stack, ctor string, ctorNull bool, name, tag string) string {
 func (c *inspector) stackFrames(o *goja.Object, stack string) []string {
 	frames := strings.Split(stack, "\n")
 	cause, ok := c.rt.dataProp(o, c.vm.ToValue("cause")).(*goja.Object)
-	if !ok || !c.rt.isError(cause) {
+	if !ok {
+		return frames
+	}
+	if _, isProxy := asProxy(cause); isProxy || !c.rt.isError(cause) {
 		return frames
 	}
 	causeStack := c.stackString(cause)

@@ -15,8 +15,7 @@ import (
 type style uint8
 
 const (
-	styleNone style = iota
-	styleSpecial
+	styleSpecial style = iota
 	styleNumber
 	styleBoolean
 	styleUndefined
@@ -49,7 +48,7 @@ func (s style) sgr() (open, close string) {
 }
 
 func (c *inspector) stylize(s string, st style) string {
-	if !c.set.colors || st == styleNone {
+	if !c.opts.Colors {
 		return s
 	}
 	open, close := st.sgr()
@@ -70,26 +69,26 @@ var boolType = reflect.TypeOf(true)
 
 // appendPrimitive is Node's formatPrimitive: it appends the rendering of a
 // non-object value (strings quoted) at the given indentation.
-func appendPrimitive(buf []byte, v goja.Value, s *settings, indentationLvl int) []byte {
+func appendPrimitive(buf []byte, v goja.Value, s *Options, indentationLvl int) []byte {
 	switch {
 	case v == nil || goja.IsUndefined(v):
-		return appendStyled(buf, "undefined", styleUndefined, s.colors)
+		return appendStyled(buf, "undefined", styleUndefined, s.Colors)
 	case goja.IsNull(v):
-		return appendStyled(buf, "null", styleNull, s.colors)
+		return appendStyled(buf, "null", styleNull, s.Colors)
 	}
 	switch x := v.(type) {
 	case goja.String:
 		return appendString(buf, x, s, indentationLvl)
 	case *goja.Symbol:
-		return appendStyled(buf, symbolString(x), styleSymbol, s.colors)
+		return appendStyled(buf, symbolString(x), styleSymbol, s.Colors)
 	}
 	switch {
 	case goja.IsNumber(v):
-		return appendStyled(buf, numberString(v), styleNumber, s.colors)
+		return appendStyled(buf, numberString(v), styleNumber, s.Colors)
 	case goja.IsBigInt(v):
-		return appendStyled(buf, v.String()+"n", styleNumber, s.colors)
+		return appendStyled(buf, v.String()+"n", styleNumber, s.Colors)
 	case v.ExportType() == boolType:
-		return appendStyled(buf, v.String(), styleBoolean, s.colors)
+		return appendStyled(buf, v.String(), styleBoolean, s.Colors)
 	}
 	return append(buf, v.String()...)
 }
@@ -106,12 +105,13 @@ func symbolString(s *goja.Symbol) string {
 	return "Symbol(" + s.String() + ")"
 }
 
-// units returns the UTF-16 code units of a JS string as runes, with lone
-// surrogates kept as such, when it has any; otherwise nil (use s.String()).
-func units(s goja.String) []rune {
+// units returns s as a Go string and, if it may contain lone surrogates
+// (which that string cannot hold), its UTF-16 code units as runes with the
+// lone surrogates kept as such.
+func units(s goja.String) (string, []rune) {
 	str := s.String()
 	if !strings.ContainsRune(str, utf8.RuneError) {
-		return nil
+		return str, nil
 	}
 	n := s.Length()
 	res := make([]rune, 0, n)
@@ -126,49 +126,50 @@ func units(s goja.String) []rune {
 		}
 		res = append(res, rune(c))
 	}
-	return res
+	return str, res
 }
 
-func appendString(buf []byte, v goja.String, s *settings, indentationLvl int) []byte {
-	runes := units(v) // nil unless v has lone surrogates
+func appendString(buf []byte, v goja.String, s *Options, indentationLvl int) []byte {
+	str, runes := units(v)
 	length := v.Length()
 	trailer := ""
-	if length > s.maxStringLength {
+	if length > s.MaxStringLength {
 		if runes == nil {
-			runes = []rune(v.String())
+			runes = []rune(str)
 		}
-		runes = truncateUnits(runes, s.maxStringLength)
-		remaining := length - s.maxStringLength
-		length = s.maxStringLength
+		runes = truncateUnits(runes, s.MaxStringLength)
+		remaining := length - s.MaxStringLength
+		length = s.MaxStringLength
 		trailer = "... " + strconv.Itoa(remaining) + " more character"
 		if remaining > 1 {
 			trailer += "s"
 		}
 	}
-	var lines []string
-	if runes != nil {
-		lines = strings.SplitAfter(string(runes), "\n")
-	} else {
-		lines = strings.SplitAfter(v.String(), "\n")
-	}
-	if len(lines) > 1 && lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	if len(lines) > 1 && length > 16 && length > s.breakLength-indentationLvl-4 {
+	if length > 16 && length > s.BreakLength-indentationLvl-4 {
 		// Long multi-line strings are split after each line break.
-		sep := " +\n" + strings.Repeat(" ", indentationLvl+2)
-		for i, l := range lines {
-			if i > 0 {
-				buf = append(buf, sep...)
-			}
-			buf = appendStyled(buf, quote(l), styleString, s.colors)
+		text := str
+		if runes != nil {
+			text = string(runes)
 		}
-		return append(buf, trailer...)
+		trimmed := strings.TrimSuffix(text, "\n")
+		if lines := strings.SplitAfter(trimmed, "\n"); len(lines) > 1 {
+			if len(trimmed) < len(text) {
+				lines[len(lines)-1] += "\n"
+			}
+			sep := " +\n" + strings.Repeat(" ", indentationLvl+2)
+			for i, l := range lines {
+				if i > 0 {
+					buf = append(buf, sep...)
+				}
+				buf = appendStyled(buf, quote(l), styleString, s.Colors)
+			}
+			return append(buf, trailer...)
+		}
 	}
 	if runes != nil {
-		buf = appendStyled(buf, quoteRunes(runes), styleString, s.colors)
+		buf = appendStyled(buf, quoteRunes(runes), styleString, s.Colors)
 	} else {
-		buf = appendStyled(buf, quote(v.String()), styleString, s.colors)
+		buf = appendStyled(buf, quote(str), styleString, s.Colors)
 	}
 	return append(buf, trailer...)
 }

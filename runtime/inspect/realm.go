@@ -31,33 +31,42 @@ type realm struct {
 
 func newRealm(vm *goja.Runtime) *realm {
 	r := &realm{vm: vm, objProto: vm.NewObject().Prototype()}
-	// Object.prototype.constructor survives a reassignment of the global Object.
-	ctor, _ := r.objProto.Get("constructor").(*goja.Object)
-	if ctor == nil {
-		ctor, _ = vm.Get("Object").(*goja.Object)
-	}
-	if ctor != nil {
-		r.funcProto = ctor.Prototype()
-		r.gopd, _ = goja.AssertFunction(ctor.Get("getOwnPropertyDescriptor"))
-	}
+	vm.Try(func() {
+		ctor, _ := vm.Get("Object").(*goja.Object)
+		if ctor == nil || ctor.Get("prototype") != r.objProto {
+			ctor, _ = r.objProto.Get("constructor").(*goja.Object)
+		}
+		if ctor != nil {
+			r.funcProto = ctor.Prototype()
+			r.gopd, _ = goja.AssertFunction(ctor.Get("getOwnPropertyDescriptor"))
+		}
+	})
 	return r
 }
 
-// builtin returns globalThis[global].prototype[method] (or globalThis[global][method]
-// when static), or nil.
-func (r *realm) builtin(global, method string, static bool) goja.Callable {
-	id := global + "." + method
+// global returns the data property globalThis[name] if it is an object.
+func (r *realm) global(name string) *goja.Object {
+	o, _ := r.ownProp(r.vm.GlobalObject(), r.vm.ToValue(name)).value.(*goja.Object)
+	return o
+}
+
+// prototype returns the data property globalThis[name].prototype.
+func (r *realm) prototype(name string) *goja.Object {
+	if g := r.global(name); g != nil {
+		p, _ := r.ownProp(g, r.vm.ToValue("prototype")).value.(*goja.Object)
+		return p
+	}
+	return nil
+}
+
+// cached memoizes the built-in functions looked up by builtin and getBuiltin.
+func (r *realm) cached(id string, lookup func() *goja.Object) goja.Callable {
 	if f, ok := r.cache[id]; ok {
 		return f
 	}
 	var f goja.Callable
-	if g, ok := r.vm.Get(global).(*goja.Object); ok {
-		if !static {
-			g, _ = g.Get("prototype").(*goja.Object)
-		}
-		if g != nil {
-			f, _ = goja.AssertFunction(g.Get(method))
-		}
+	if o := lookup(); o != nil {
+		f, _ = goja.AssertFunction(o)
 	}
 	if r.cache == nil {
 		r.cache = make(map[string]goja.Callable)
@@ -66,28 +75,31 @@ func (r *realm) builtin(global, method string, static bool) goja.Callable {
 	return f
 }
 
+// builtin returns the method globalThis[global].prototype[method] (or
+// globalThis[global][method] when static), or nil.
+func (r *realm) builtin(global, method string, static bool) goja.Callable {
+	return r.cached(global+"."+method, func() *goja.Object {
+		g := r.global(global)
+		if !static {
+			g = r.prototype(global)
+		}
+		if g == nil {
+			return nil
+		}
+		f, _ := r.ownProp(g, r.vm.ToValue(method)).value.(*goja.Object)
+		return f
+	})
+}
+
 // getBuiltin calls the built-in getter of globalThis[global].prototype[name]
 // (found on its prototype chain) on o; it returns undefined on failure.
 func (r *realm) getBuiltin(global, name string, o *goja.Object) goja.Value {
-	id := global + "#" + name
-	f, ok := r.cache[id]
-	if !ok {
-		if g, ok := r.vm.Get(global).(*goja.Object); ok {
-			if p, ok := r.ownProp(g, r.vm.ToValue("prototype")).value.(*goja.Object); ok {
-				for ; p != nil && f == nil; p = r.proto(p) {
-					if d, ok := r.call(r.gopd, goja.Undefined(), p, r.vm.ToValue(name)); ok {
-						if d, ok := d.(*goja.Object); ok {
-							f, _ = goja.AssertFunction(d.Get("get"))
-						}
-					}
-				}
-			}
+	f := r.cached(global+"#"+name, func() *goja.Object {
+		if p := r.prototype(global); p != nil {
+			return r.lookup(p, r.vm.ToValue(name)).get
 		}
-		if r.cache == nil {
-			r.cache = make(map[string]goja.Callable)
-		}
-		r.cache[id] = f
-	}
+		return nil
+	})
 	if v, ok := r.call(f, o); ok {
 		return v
 	}
@@ -130,6 +142,7 @@ type propDesc struct {
 	found          bool
 	value          goja.Value
 	getter, setter bool
+	get            *goja.Object // the getter, if any
 	enumerable     bool
 }
 
@@ -142,7 +155,8 @@ func (r *realm) ownProp(o *goja.Object, k goja.Value) propDesc {
 	}
 	res := propDesc{found: true, enumerable: d.Get("enumerable").ToBoolean()}
 	if res.value = d.Get("value"); res.value == nil {
-		res.getter = !goja.IsUndefined(d.Get("get"))
+		res.get, _ = d.Get("get").(*goja.Object)
+		res.getter = res.get != nil
 		res.setter = !goja.IsUndefined(d.Get("set"))
 	}
 	return res
@@ -213,34 +227,35 @@ func (r *realm) isError(o *goja.Object) bool {
 	if o.ClassName() == "Error" {
 		return true
 	}
-	if e, ok := r.vm.Get("Error").(*goja.Object); ok {
-		if p, ok := r.ownProp(e, r.vm.ToValue("prototype")).value.(*goja.Object); ok {
-			return r.inChain(o, p)
-		}
-	}
-	return false
+	p := r.prototype("Error")
+	return p != nil && r.inChain(o, p)
 }
 
 // collect gathers the first max entries of a Map (key, value, key, value, ...)
-// or a Set and counts all of them; ok is false if o is not a Map or Set.
+// or a Set and returns its size; ok is false if o is not a Map or Set.
 func (r *realm) collect(o *goja.Object, isMap bool, max int, entries *[]goja.Value) (size int, ok bool) {
 	global := "Set"
 	if isMap {
 		global = "Map"
 	}
+	stop := r.vm.NewObject()
+	n := 0
 	cb := r.vm.ToValue(func(call goja.FunctionCall) goja.Value {
-		if size < max {
-			if isMap {
-				*entries = append(*entries, call.Argument(1), call.Argument(0))
-			} else {
-				*entries = append(*entries, call.Argument(0))
-			}
+		if n == max {
+			panic(stop) // thrown in JS: ends forEach
 		}
-		size++
+		if isMap {
+			*entries = append(*entries, call.Argument(1), call.Argument(0))
+		} else {
+			*entries = append(*entries, call.Argument(0))
+		}
+		n++
 		return goja.Undefined()
 	})
-	_, ok = r.call(r.builtin(global, "forEach", false), o, cb)
-	return size, ok
+	if _, ok = r.call(r.builtin(global, "forEach", false), o, cb); !ok && n < max {
+		return 0, false
+	}
+	return int(toLength(r.getBuiltin(global, "size", o))), true
 }
 
 func (r *realm) isDataView(o *goja.Object) bool {
@@ -297,18 +312,20 @@ func proxyTarget(p goja.Proxy) *goja.Object {
 	}
 }
 
+// isFunction reports whether v is a function that is not a Proxy.
 func isFunction(v goja.Value) bool {
 	o, ok := v.(*goja.Object)
 	if !ok {
 		return false
 	}
+	t := o.ExportType()
+	if t == nil || t.Kind() != reflect.Func {
+		return false // e.g. Proxies (of functions too)
+	}
 	if o.ClassName() == "Function" {
 		return true
 	}
 	// Some callables (async arrow functions) have another class.
-	if t := o.ExportType(); t == nil || t.Kind() != reflect.Func {
-		return false
-	}
 	_, ok = goja.AssertFunction(o)
 	return ok
 }
@@ -319,33 +336,34 @@ func isMapOrSet(o *goja.Object) bool {
 }
 
 func isTypedArray(o *goja.Object) bool {
-	if o.ClassName() != "Object" {
-		return false
-	}
-	return typedArrayName(reflect.Zero(o.ExportType()).Interface()) != ""
+	return o.ClassName() == "Object" && typedArrayName(o.ExportType()) != ""
 }
 
-func typedArrayName(a any) string {
-	switch a.(type) {
-	case []uint8:
+// typedArrayName is the name of the typed array exported as a slice of type t.
+func typedArrayName(t reflect.Type) string {
+	if t == nil || t.Kind() != reflect.Slice || t.Name() != "" || t.Elem().PkgPath() != "" {
+		return ""
+	}
+	switch t.Elem().Kind() {
+	case reflect.Uint8:
 		return "Uint8Array"
-	case []int8:
+	case reflect.Int8:
 		return "Int8Array"
-	case []uint16:
+	case reflect.Uint16:
 		return "Uint16Array"
-	case []int16:
+	case reflect.Int16:
 		return "Int16Array"
-	case []uint32:
+	case reflect.Uint32:
 		return "Uint32Array"
-	case []int32:
+	case reflect.Int32:
 		return "Int32Array"
-	case []float32:
+	case reflect.Float32:
 		return "Float32Array"
-	case []float64:
+	case reflect.Float64:
 		return "Float64Array"
-	case []int64:
+	case reflect.Int64:
 		return "BigInt64Array"
-	case []uint64:
+	case reflect.Uint64:
 		return "BigUint64Array"
 	}
 	return ""

@@ -1,0 +1,4 @@
+package bindings
+
+// defineSync defines this file's part of the module (not built yet).
+func (m *Module) defineSync() {}
