@@ -25,16 +25,7 @@ var errorClasses = [][2]string{
 
 func (m *Module) installErrors() {
 	m.errors = map[string]*goja.Object{}
-	mk, err := m.vm.RunString(`(function (name, Parent) {
-		const C = {[name]: class extends Parent {
-			constructor(message, options) { super(message, options); }
-		}}[name];
-		Object.defineProperty(C.prototype, 'name', {value: name, writable: true, configurable: true});
-		return C;
-	})`)
-	if err != nil {
-		panic(err)
-	}
+	mk := m.prelude.Get("makeError")
 	f, _ := goja.AssertFunction(mk)
 	for _, c := range errorClasses {
 		parent := m.errors[c[1]]

@@ -28,6 +28,8 @@ type Module struct {
 	// state is the symbol under which each mp object keeps its Go half.
 	state  *goja.Symbol
 	errors map[string]*goja.Object
+	// prelude holds the few helpers written in JavaScript (see preludeJS).
+	prelude *goja.Object
 
 	decoders map[string]handleDecoder // by handle kind
 	outFiles []*os.File               // descriptors gathered by the encode in progress
@@ -53,6 +55,7 @@ func Install(rt *runtime.Runtime, node host.Node) *Module {
 	rt.Handles = m
 	vm := m.vm
 	m.obj = vm.NewObject()
+	m.prelude = m.runPrelude()
 	m.installErrors()
 	m.defineProcess()
 	m.definePipe()
@@ -126,18 +129,7 @@ func (m *Module) class(name string, init func(this *goja.Object, args []goja.Val
 		call.This.DefineDataPropertySymbol(m.state, vm.ToValue(st), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
 		return nil
 	}).(*goja.Object)
-	wrap, err := vm.RunString(`(function (Native, name) {
-		const C = function (...args) {
-			return Reflect.construct(Native, args, new.target || C);
-		};
-		Object.defineProperty(C, 'name', {value: name});
-		C.prototype = Native.prototype;
-		Object.defineProperty(C.prototype, 'constructor', {value: C, writable: true, configurable: true});
-		return C;
-	})`)
-	if err != nil {
-		panic(err)
-	}
+	wrap := m.prelude.Get("wrapClass")
 	f, _ := goja.AssertFunction(wrap)
 	c, err := f(goja.Undefined(), native, vm.ToValue(name))
 	if err != nil {
@@ -260,3 +252,33 @@ func isOptions(v goja.Value) bool {
 }
 
 func isNullish(v goja.Value) bool { return v == nil || goja.IsUndefined(v) || goja.IsNull(v) }
+
+// preludeJS is the JavaScript the module needs at start-up, compiled once per
+// process: the class wrapper that makes native constructors callable without
+// new and subclassable, and the maker of mp's error classes.
+const preludeJS = `({
+	wrapClass(Native, name) {
+		const C = function (...args) {
+			return Reflect.construct(Native, args, new.target || C);
+		};
+		Object.defineProperty(C, 'name', {value: name});
+		C.prototype = Native.prototype;
+		Object.defineProperty(C.prototype, 'constructor', {value: C, writable: true, configurable: true});
+		return C;
+	},
+	makeError(name, Parent) {
+		const C = {[name]: class extends Parent {
+			constructor(message, options) { super(message, options); }
+		}}[name];
+		Object.defineProperty(C.prototype, 'name', {value: name, writable: true, configurable: true});
+		return C;
+	},
+})`
+
+func (m *Module) runPrelude() *goja.Object {
+	v, err := m.vm.RunScript("mp:prelude", preludeJS)
+	if err != nil {
+		panic(fmt.Errorf("mp prelude: %w", err))
+	}
+	return v.(*goja.Object)
+}

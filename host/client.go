@@ -32,7 +32,12 @@ func Dial() (*Client, error) {
 	if v := os.Getenv(ChildEnv); v != protocolVersion {
 		return nil, fmt.Errorf("child mode: protocol %q, this binary speaks %q", v, protocolVersion)
 	}
-	os.Unsetenv(ChildEnv) // the script sees the host's environment
+	// The script sees the host's environment, without what we added.
+	if v := os.Getenv(ChildEnv + "_UNSET"); v != "" {
+		os.Unsetenv(v)
+		os.Unsetenv(ChildEnv + "_UNSET")
+	}
+	os.Unsetenv(ChildEnv)
 	// Non-blocking, so the wait parks in the netpoller instead of a thread.
 	syscall.SetNonblock(childLifelineFD, true)
 	life := os.NewFile(childLifelineFD, "mpjs-lifeline")

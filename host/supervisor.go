@@ -40,12 +40,13 @@ type Config struct {
 // Supervisor runs in the host. It starts every process of the run, serves
 // their requests, reaps them, and cleans up at the end.
 type Supervisor struct {
-	cfg     Config
-	self    ProcInfo
-	lifeR   *os.File // every child holds it; EOF there means the host is gone
-	lifeW   *os.File
-	devnull *os.File
-	spawnc  chan spawnReq
+	cfg      Config
+	childEnv []string
+	self     ProcInfo
+	lifeR    *os.File // every child holds it; EOF there means the host is gone
+	lifeW    *os.File
+	devnull  *os.File
+	spawnc   chan spawnReq
 
 	router router
 
@@ -96,14 +97,21 @@ func NewSupervisor(cfg Config) (*Supervisor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
 	}
+	// GOMAXPROCS given outright spares each child the cgroup probing the Go
+	// runtime does at start-up; the child drops it again if it was ours.
+	env := append(os.Environ(), ChildEnv+"="+protocolVersion)
+	if os.Getenv("GOMAXPROCS") == "" {
+		env = append(env, fmt.Sprintf("GOMAXPROCS=%d", goruntime.GOMAXPROCS(0)), ChildEnv+"_UNSET=GOMAXPROCS")
+	}
 	s := &Supervisor{
-		cfg:     cfg,
-		self:    ProcInfo{ID: MainID, Pid: os.Getpid(), Name: "MainProcess"},
-		lifeR:   lifeR,
-		lifeW:   lifeW,
-		devnull: devnull,
-		spawnc:  make(chan spawnReq),
-		procs:   make(map[int64]*proc),
+		childEnv: env,
+		cfg:      cfg,
+		self:     ProcInfo{ID: MainID, Pid: os.Getpid(), Name: "MainProcess"},
+		lifeR:    lifeR,
+		lifeW:    lifeW,
+		devnull:  devnull,
+		spawnc:   make(chan spawnReq),
+		procs:    make(map[int64]*proc),
 	}
 	s.registerQueues()
 	s.registerSync()
@@ -131,7 +139,7 @@ func (s *Supervisor) exec() (*proc, error) {
 	theirs := os.NewFile(uintptr(fds[1]), "mpjs-channel-child")
 	defer theirs.Close()
 	attr := &os.ProcAttr{
-		Env:   append(os.Environ(), ChildEnv+"="+protocolVersion),
+		Env:   s.childEnv,
 		Files: []*os.File{s.devnull, os.Stdout, os.Stderr, theirs, s.lifeR},
 		Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
 	}

@@ -3,7 +3,6 @@ package runtime
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/dop251/goja"
@@ -56,14 +55,36 @@ type UncaughtError struct {
 
 func (e *UncaughtError) Error() string { return "uncaught JavaScript exception" }
 
-// pcSuffix is goja's program-counter note after a position: "file.js:3:5(12)".
-var pcSuffix = regexp.MustCompile(`(:\d+:\d+)\(\d+\)`)
-
-// CleanStack turns goja's stack text into Node's shape: "    at fn (file:line:col)".
+// CleanStack turns goja's stack text into Node's shape: "    at fn (file:line:col)",
+// dropping goja's program-counter note after each position ("file.js:3:5(12)").
 func CleanStack(stack string) string {
-	stack = pcSuffix.ReplaceAllString(stack, "$1")
-	stack = strings.ReplaceAll(stack, "\tat ", "    at ")
-	return strings.TrimRight(stack, "\n")
+	lines := strings.Split(strings.TrimRight(stack, "\n"), "\n")
+	for i, l := range lines {
+		if rest, ok := strings.CutPrefix(l, "\tat "); ok {
+			l = "    at " + dropPC(rest)
+		}
+		lines[i] = l
+	}
+	return strings.Join(lines, "\n")
+}
+
+// dropPC removes "(12)" that directly follows a ":line:col" position.
+func dropPC(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '(' && i > 0 && s[i-1] >= '0' && s[i-1] <= '9' {
+			j := i + 1
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+			if j > i+1 && j < len(s) && s[j] == ')' {
+				i = j
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // Describe renders an uncaught error as the user should see it:

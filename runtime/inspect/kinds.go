@@ -4,16 +4,21 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dop251/goja"
 )
 
 var (
-	classRe         = regexp.MustCompile(`^(\s+[^(]*?)\s*\{`)
-	stripCommentsRe = regexp.MustCompile(`(//.*?\n)|(/\*(?s:.)*?\*/)`)
-	errorStartRe    = regexp.MustCompile(`^([A-Z][a-z_ A-Z0-9[\]()-]+)(?::|\n {4}at)`)
-	errorNameRe     = regexp.MustCompile(`^([a-z_A-Z0-9-]*Error)$`)
+	// Compiled on first use: every mpjs process links this package, and
+	// most never print a class or an error, so start-up does not pay for them.
+	classRe         = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\s+[^(]*?)\s*\{`) })
+	stripCommentsRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(//.*?\n)|(/\*(?s:.)*?\*/)`) })
+	errorStartRe    = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^([A-Z][a-z_ A-Z0-9[\]()-]+)(?::|\n {4}at)`)
+	})
+	errorNameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([a-z_A-Z0-9-]*Error)$`) })
 )
 
 // functionBase is Node's getFunctionBase: "[Function: f]", "[class C]", ...
@@ -25,7 +30,7 @@ func (c *inspector) functionBase(o *goja.Object, ctor string, ctorNull bool, tag
 			if strings.HasPrefix(s, "class") && strings.HasSuffix(s, "}") {
 				slice := s[5 : len(s)-1]
 				if i := strings.IndexByte(slice, '{'); i != -1 &&
-					(!strings.Contains(slice[:i], "(") || classRe.MatchString(stripCommentsRe.ReplaceAllString(slice, ""))) {
+					(!strings.Contains(slice[:i], "(") || classRe().MatchString(stripCommentsRe().ReplaceAllString(slice, ""))) {
 					return c.classBase(o, ctor, ctorNull, tag)
 				}
 			}
@@ -274,9 +279,9 @@ func improveStack(stack, ctor string, ctorNull bool, name, tag string) string {
 		(len(stack) == n || stack[n] == ':' || stack[n] == '\n')) {
 		fallback := "Error"
 		if ctorNull {
-			m := errorStartRe.FindStringSubmatch(stack)
+			m := errorStartRe().FindStringSubmatch(stack)
 			if m == nil {
-				m = errorNameRe.FindStringSubmatch(stack)
+				m = errorNameRe().FindStringSubmatch(stack)
 			}
 			fallback = ""
 			if m != nil {
