@@ -46,6 +46,13 @@ func (r *Runtime) Capture(fn goja.Value, what string) (*goja.Object, error) {
 		return nil, captureErr(what, err)
 	}
 	vm := r.VM
+	if t.Line == 0 {
+		// Not written in the script: maybe a function of a module the script
+		// requires, which the child re-requires and picks by name.
+		if ref := r.moduleRef(obj); ref != nil {
+			return ref, nil
+		}
+	}
 	var pieces []any
 	var names, values []any
 	seen := map[string]bool{}
@@ -257,4 +264,43 @@ func (r *Runtime) EncodeValue(v goja.Value, root string) ([]byte, error) {
 func (r *Runtime) DecodeValue(b []byte) (goja.Value, error) {
 	_, dec := r.Codec()
 	return dec.Decode(b)
+}
+
+// moduleRef finds fn among the exports of the modules the script binds at
+// top level with require(), and describes it as "that module's export".
+func (r *Runtime) moduleRef(fn *goja.Object) *goja.Object {
+	for _, b := range r.TopLevel.Bindings() {
+		if b.Kind != capture.Module {
+			continue
+		}
+		v, err := r.topLevelValue(b.Name)
+		if err != nil {
+			continue
+		}
+		expr := ""
+		if v.SameAs(fn) {
+			expr = b.Name
+		} else if o, ok := v.(*goja.Object); ok {
+			for _, k := range o.Keys() {
+				if o.Get(k).SameAs(fn) {
+					expr = fmt.Sprintf("%s[%q]", b.Name, k)
+					break
+				}
+			}
+		}
+		if expr == "" {
+			continue
+		}
+		vm := r.VM
+		o := vm.NewObject()
+		o.Set("src", expr)
+		o.Set("file", b.File)
+		o.Set("line", 0)
+		o.Set("col", 0)
+		o.Set("pieces", vm.NewArray(piece(vm, b.Source, b.File, b.Line, b.Col, b.Order)))
+		o.Set("names", vm.NewArray())
+		o.Set("values", vm.NewArray())
+		return o
+	}
+	return nil
 }
