@@ -81,16 +81,12 @@ func New(opts Options) *Runtime {
 	}
 	r.Registry = require.NewRegistry()
 	r.Loop = eventloop.NewEventLoop(eventloop.EnableConsole(false), eventloop.WithRegistry(r.Registry))
-	// The loop made the VM; take it on the loop's terms to install globals.
-	done := make(chan struct{})
-	r.Loop.Start()
-	r.Loop.RunOnLoop(func(vm *goja.Runtime) {
+	// The loop made the VM; Run hands it over on this goroutine (no jobs are
+	// pending yet, so it returns right away) and the globals go in.
+	r.Loop.Run(func(vm *goja.Runtime) {
 		r.VM = vm
 		r.install()
-		close(done)
 	})
-	<-done
-	r.Loop.Stop()
 	return r
 }
 
