@@ -154,10 +154,7 @@ func (r *Runtime) Instantiate(c *goja.Object) (goja.Value, error) {
 	vm := r.VM
 	str := func(o *goja.Object, k string) string { return o.Get(k).String() }
 	num := func(o *goja.Object, k string) int { return int(o.Get(k).ToInteger()) }
-	var names []string
-	for _, n := range exportStrings(c.Get("names")) {
-		names = append(names, n)
-	}
+	names := exportStrings(c.Get("names"))
 	file := str(c, "file")
 	var b layout
 	b.text.WriteString("(function(" + strings.Join(names, ", ") + ") {")
