@@ -19,6 +19,12 @@
 // string-keyed properties (getters are invoked, the prototype is not kept,
 // symbol-keyed properties are skipped), as structured clone does.
 //
+// Built-ins the Go API of goja does not reach (Map.prototype.forEach, the
+// typed-array getters, constructors for decoding...) are taken from the VM's
+// global object the first time an Encoder or Decoder needs them. As with any
+// call from Go into a goja VM outside a running script, goja drains the VM's
+// promise job queue after such a call.
+//
 // The wire format is described at the top of encode.go.
 package codec
 
@@ -29,7 +35,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/dop251/goja"
 )
@@ -94,6 +99,7 @@ const (
 // errorTypes are the built-in error constructors, indexed by the error type byte.
 var errorTypes = [...]string{"Error", "EvalError", "RangeError", "ReferenceError", "SyntaxError", "TypeError", "URIError"}
 
+// viewKind is an ArrayBuffer view constructor and its element size.
 type viewKind struct {
 	name string
 	size int
@@ -107,10 +113,7 @@ var viewKinds = [...]viewKind{
 	{"DataView", 1},
 }
 
-const (
-	viewUint8    = 1
-	viewDataView = 11
-)
+const viewDataView = 11
 
 // Go types goja reports through ExportType; comparing them is a pointer compare.
 var (
@@ -125,7 +128,6 @@ var (
 	typeProxy       = reflect.TypeFor[goja.Proxy]()
 	typePromise     = reflect.TypeFor[*goja.Promise]()
 	typeBigInt      = reflect.TypeFor[*big.Int]()
-	typeTime        = reflect.TypeFor[time.Time]()
 )
 
 // selfField is the index of goja.Object's internal implementation field. The

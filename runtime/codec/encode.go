@@ -106,16 +106,18 @@ func NewEncoder(vm *goja.Runtime, h Handles) *Encoder {
 
 // Encode appends the encoding of v to dst and returns it. root names the value in errors ("args", "item", "value").
 //
-// A value that cannot be sent yields a *CloneError. If reading the value
-// throws (a getter, a toString), the error wraps the *goja.Exception, so the
-// caller can rethrow the original JS value. On error dst is returned
-// unchanged.
+// Every object met, except a Proxy or one already encoded in this message,
+// is first offered to Handles.EncodeHandle; a handle's error becomes a
+// *CloneError at that object's path. A value that cannot be sent yields a
+// *CloneError. If reading the value throws (a getter, a toString), the error
+// wraps the *goja.Exception, so the caller can rethrow the original JS
+// value. On error dst is returned unchanged.
 func (e *Encoder) Encode(dst []byte, v goja.Value, root string) ([]byte, error) {
 	if root == "" {
 		root = "value"
 	}
 	o, ok := v.(*goja.Object)
-	if !ok { // primitives run no JS and touch no state
+	if !ok || o == nil { // primitives run no JS and touch no state
 		b, reason := appendPrimitive(dst, v)
 		if reason != "" {
 			return dst, &CloneError{Path: root, Reason: reason}
@@ -205,7 +207,7 @@ func (e *Encoder) register(o *goja.Object) {
 
 // value encodes any value.
 func (e *Encoder) value(b []byte, v goja.Value) ([]byte, error) {
-	if o, ok := v.(*goja.Object); ok {
+	if o, ok := v.(*goja.Object); ok && o != nil {
 		return e.object(b, o)
 	}
 	b, reason := appendPrimitive(b, v)
@@ -219,6 +221,9 @@ func (e *Encoder) value(b []byte, v goja.Value) ([]byte, error) {
 func appendPrimitive(b []byte, v goja.Value) ([]byte, string) {
 	if v == nil {
 		return append(b, tagUndefined), ""
+	}
+	if o, ok := v.(*goja.Object); ok && o == nil {
+		return append(b, tagNull), "" // as vm.ToValue((*goja.Object)(nil))
 	}
 	switch v.ExportType() {
 	case typeInt64:
@@ -283,6 +288,10 @@ func (e *Encoder) object(b []byte, o *goja.Object) ([]byte, error) {
 	if i, ok := e.lookup(o); ok {
 		return appendUvarint(append(b, tagRef), uint64(i)), nil
 	}
+	t := o.ExportType()
+	if t == typeProxy { // before anything reads it: a Proxy would run its traps, a revoked one throws
+		return b, e.fail(reasonProxy)
+	}
 	if e.h != nil {
 		kind, payload, ok, err := e.h.EncodeHandle(o)
 		if err != nil {
@@ -293,10 +302,6 @@ func (e *Encoder) object(b []byte, o *goja.Object) ([]byte, error) {
 			b = appendStr(append(b, tagHandle), kind)
 			return append(appendUvarint(b, uint64(len(payload))), payload...), nil
 		}
-	}
-	t := o.ExportType()
-	if t == typeProxy { // before ClassName, which throws for a revoked Proxy
-		return b, e.fail(reasonProxy)
 	}
 	switch class := o.ClassName(); class {
 	case "Array":
@@ -331,8 +336,8 @@ func (e *Encoder) object(b []byte, o *goja.Object) ([]byte, error) {
 	case typeString:
 		return b, e.fail("a Symbol object cannot be sent to another process")
 	}
-	if k := typedArrayKind(t); k >= 0 {
-		return e.view(b, o, k)
+	if isTypedArrayType(t) {
+		return e.view(b, o, false)
 	}
 	if t != nil && t.Kind() == reflect.Func { // async functions, Go functions
 		return b, e.fail(reasonFunction)
@@ -347,35 +352,18 @@ func (e *Encoder) host(t reflect.Type) error {
 	return e.fail(fmt.Sprintf("a Go host object (%v) cannot be sent to another process", t))
 }
 
-// typedArrayKind maps the Go slice type a typed array exports to its view
-// kind; Uint8Array and Uint8ClampedArray both export []byte.
-func typedArrayKind(t reflect.Type) int {
+// isTypedArrayType reports whether t is a Go slice type a typed array
+// exports ([]int8 ... []uint64); the exact kind is read later from the view.
+func isTypedArrayType(t reflect.Type) bool {
 	if t == nil || t.Kind() != reflect.Slice {
-		return -1
+		return false
 	}
 	switch t.Elem().Kind() {
-	case reflect.Int8:
-		return 0
-	case reflect.Uint8:
-		return viewUint8
-	case reflect.Int16:
-		return 3
-	case reflect.Uint16:
-		return 4
-	case reflect.Int32:
-		return 5
-	case reflect.Uint32:
-		return 6
-	case reflect.Float32:
-		return 7
-	case reflect.Float64:
-		return 8
-	case reflect.Int64:
-		return 9
-	case reflect.Uint64:
-		return 10
+	case reflect.Int8, reflect.Uint8, reflect.Int16, reflect.Uint16, reflect.Int32, reflect.Uint32,
+		reflect.Float32, reflect.Float64, reflect.Int64, reflect.Uint64:
+		return true
 	}
-	return -1
+	return false
 }
 
 // ordinary encodes an object of class "Object" that exports as a map: a
@@ -386,7 +374,7 @@ func (e *Encoder) ordinary(b []byte, o *goja.Object) ([]byte, error) {
 		switch name := strings.TrimPrefix(it.String(), "*goja."); name {
 		case "baseObject", "templatedObject", "guardedObject", "objectGoMapSimple", "argumentsObject", "destructKeyedSource":
 		case "dataViewObject":
-			return e.view(b, o, viewDataView)
+			return e.view(b, o, true)
 		case "weakMapObject":
 			return b, e.fail(reasonWeakMap)
 		case "weakSetObject":
@@ -733,7 +721,7 @@ func (e *Encoder) arrayBuffer(b []byte, o *goja.Object) ([]byte, error) {
 // its buffer, which is encoded (or referenced) as a child. The fields are
 // read with the built-in getters, which see the internal slots even if the
 // view has own properties shadowing them.
-func (e *Encoder) view(b []byte, o *goja.Object, kind int) ([]byte, error) {
+func (e *Encoder) view(b []byte, o *goja.Object, dataView bool) ([]byte, error) {
 	if err := e.enter(); err != nil {
 		return b, err
 	}
@@ -742,28 +730,24 @@ func (e *Encoder) view(b []byte, o *goja.Object, kind int) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	isDV := e.vm.ToValue(kind == viewDataView)
-	var info [4]goja.Value // buffer, byteOffset, length, kind name
-	for i := range info {
-		if info[i], err = f(goja.Undefined(), o, isDV, e.vm.ToValue(i)); err != nil {
-			return b, e.exception(err)
-		}
-		if i == 0 { // the other getters throw for a detached buffer
-			buf, _ := info[0].(*goja.Object)
-			if buf == nil || buf.ExportType() != typeArrayBuffer {
-				return b, e.fail("a view whose buffer is not an ArrayBuffer cannot be sent to another process")
-			}
-			if buf.Export().(goja.ArrayBuffer).Detached() {
-				return b, e.fail(reasonDetached)
-			}
-		}
+	r, err := f(goja.Undefined(), o, e.vm.ToValue(dataView))
+	if err != nil {
+		return b, e.exception(err)
 	}
-	name := info[3].String()
-	kind = slices.IndexFunc(viewKinds[:], func(k viewKind) bool { return k.name == name })
+	info := r.(*goja.Object)
+	buf, _ := info.Get("0").(*goja.Object)
+	if buf == nil || buf.ExportType() != typeArrayBuffer {
+		return b, e.fail("a view whose buffer is not an ArrayBuffer cannot be sent to another process")
+	}
+	if buf.Export().(goja.ArrayBuffer).Detached() {
+		return b, e.fail(reasonDetached)
+	}
+	name := info.Get("3").String()
+	kind := slices.IndexFunc(viewKinds[:], func(k viewKind) bool { return k.name == name })
 	if kind < 0 {
 		return b, e.fail("a " + name + " cannot be sent to another process")
 	}
-	buf, off, n := info[0].(*goja.Object), info[1].ToInteger(), info[2].ToInteger()
+	off, n := info.Get("1").ToInteger(), info.Get("2").ToInteger()
 	b = appendUvarint(appendUvarint(append(b, tagView, byte(kind)), uint64(off)), uint64(n))
 	e.push(seg{kind: segField, key: "buffer"})
 	if b, err = e.object(b, buf); err != nil {

@@ -18,7 +18,7 @@ const (
 	inBigIntValueOf
 	inOwnEntries // (o) => [k0, v0, k1, v1, ...] with exact (UTF-16) keys
 	inDefine     // (o, k, v) => CreateDataProperty with an exact key
-	inViewInfo   // (view, isDataView, field) => buffer, byteOffset, length or kind name, read from internal slots
+	inViewInfo   // (view, isDataView) => [buffer, byteOffset, length, kind name] read from internal slots
 	inDate
 	inRegExp
 	inMap
@@ -45,12 +45,12 @@ var intrinsicSrc = func() (src [nIntrinsics]string) {
 			function g(p, k) { return Object.getOwnPropertyDescriptor(p, k).get; }
 			var tb = g(TA, "buffer"), to = g(TA, "byteOffset"), tl = g(TA, "length"), tt = g(TA, Symbol.toStringTag),
 				db = g(DV, "buffer"), dof = g(DV, "byteOffset"), dl = g(DV, "byteLength");
-			return function (v, isDV, field) {
-				switch (field) {
-				case 0: return (isDV ? db : tb).call(v);
-				case 1: return (isDV ? dof : to).call(v);
-				case 2: return (isDV ? dl : tl).call(v);
-				default: return isDV ? "DataView" : tt.call(v);
+			return function (v, isDV) {
+				var b = (isDV ? db : tb).call(v);
+				try {
+					return isDV ? [b, dof.call(v), dl.call(v), "DataView"] : [b, to.call(v), tl.call(v), tt.call(v)];
+				} catch (e) {
+					return [b]; // the other getters throw only for a detached buffer
 				}
 			};
 		})()`,
