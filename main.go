@@ -18,6 +18,7 @@ import (
 
 	"mpjs/bindings"
 	"mpjs/host"
+	"mpjs/repl"
 	"mpjs/runtime"
 	"mpjs/scripts"
 )
@@ -30,7 +31,7 @@ const usage = `mpjs — JavaScript with Python's multiprocessing, every process 
 Usage:
   mpjs FILE.js [ARGS...]     run a script (process.argv holds the arguments)
   mpjs -e 'CODE'             run code given on the command line
-  mpjs                       read a script from standard input
+  mpjs                       the REPL on a terminal; otherwise read a script from stdin
   mpjs demo [NAME]           list the sample scripts, or run one
   mpjs --version | --help
 
@@ -123,8 +124,7 @@ func run(args []string) int {
 		src = string(b)
 	default:
 		if term.IsTerminal(int(os.Stdin.Fd())) {
-			fmt.Fprintln(os.Stderr, "mpjs: the REPL is not built yet; run a script: mpjs FILE.js")
-			return 2
+			return runREPL(cfg)
 		}
 		b, err := io.ReadAll(os.Stdin)
 		if err != nil {
@@ -182,6 +182,38 @@ func runHost(cfg config, src string) int {
 	if err := mod.Finish(); err != nil {
 		fmt.Fprintln(os.Stderr, "mpjs:", err)
 	}
+	sup.Close(time.Second)
+	return code
+}
+
+// runREPL runs the interactive REPL, set up as runHost sets up a script:
+// a supervisor, a runtime with the mp bindings. At exit the REPL terminates
+// the children still running (a script's end waits for them instead).
+func runREPL(cfg config) int {
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mpjs: cannot find its own binary:", err)
+		return 2
+	}
+	sup, err := host.NewSupervisor(host.Config{Exe: exe, MaxProcs: cfg.maxProcs, Spares: 4, Warn: os.Stderr})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mpjs:", err)
+		return 2
+	}
+	code := repl.Run(repl.Config{
+		NewRuntime: func(opts runtime.Options) *runtime.Runtime {
+			opts.Argv = []string{exe}
+			rt := runtime.New(opts)
+			rt.Loop.Run(func(*goja.Runtime) { bindings.Install(rt, sup.Local()) })
+			return rt
+		},
+		Children: sup.Local(),
+		Version:  version,
+		Exit: func(code int) {
+			sup.Close(time.Second)
+			os.Exit(code)
+		},
+	})
 	sup.Close(time.Second)
 	return code
 }

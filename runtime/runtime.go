@@ -13,12 +13,14 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/parser"
 	"github.com/dop251/goja_nodejs/eventloop"
 	"github.com/dop251/goja_nodejs/require"
+	"golang.org/x/sys/unix"
 
 	"mpjs/runtime/capture"
 	"mpjs/runtime/codec"
@@ -59,6 +61,7 @@ type Runtime struct {
 
 	rejections []*goja.Promise // rejected with no handler yet, in order
 	exiting    bool
+	intr       interruption // see eval.go
 }
 
 // New makes a runtime with its standard environment installed.
@@ -132,7 +135,12 @@ func (r *Runtime) sleep(call goja.FunctionCall) goja.Value {
 	if goja.IsUndefined(secs) || f != f || f < 0 {
 		panic(r.VM.NewTypeError("sleep(seconds): seconds must be a non-negative number, got %s", secs.String()))
 	}
-	time.Sleep(time.Duration(f * float64(time.Second)))
+	t := time.NewTimer(time.Duration(f * float64(time.Second)))
+	select {
+	case <-t.C:
+	case <-r.Interrupted(): // Ctrl-C in the REPL: the VM throws once sleep returns
+		t.Stop()
+	}
 	return goja.Undefined()
 }
 
@@ -162,6 +170,21 @@ func (r *Runtime) processObject() *goja.Object {
 		}
 		r.Exit(code)
 		return nil
+	})
+	// kill(pid, signal = 'SIGTERM') as Node's: a name or a number.
+	p.Set("kill", func(call goja.FunctionCall) goja.Value {
+		sig := syscall.SIGTERM
+		if a := call.Argument(1); !goja.IsUndefined(a) {
+			if goja.IsNumber(a) {
+				sig = syscall.Signal(a.ToInteger())
+			} else if sig = unix.SignalNum(a.String()); sig == 0 {
+				panic(vm.NewTypeError("process.kill: unknown signal %s", a.String()))
+			}
+		}
+		if err := syscall.Kill(int(call.Argument(0).ToInteger()), sig); err != nil {
+			panic(vm.NewGoError(fmt.Errorf("process.kill: %w", err)))
+		}
+		return vm.ToValue(true)
 	})
 	p.Set("cwd", func() string { d, _ := os.Getwd(); return d })
 	p.Set("hrtime", func() []int64 {
