@@ -94,7 +94,7 @@ func NewSession(rt *runtime.Runtime, opts SessionOptions) *Session {
 		g := vm.GlobalObject()
 		g.Set("_", goja.Undefined())
 		g.Set("_error", goja.Undefined())
-		s.wrapTimers(vm)
+		s.rt.OnCallbackError = s.callbackFailed
 	})
 	rt.Loop.Start()
 	s.tick = time.NewTicker(200 * time.Millisecond)
@@ -413,40 +413,6 @@ func (s *Session) watchRejections() {
 // report prints a message of the session's own (loop goroutine).
 func (s *Session) report(text string) {
 	io.WriteString(s.out, text+"\n")
-}
-
-// wrapTimers makes setTimeout, setInterval and setImmediate report an error
-// thrown by their callback as Node's REPL does ("Uncaught Error: ..."),
-// instead of the event loop dropping it.
-func (s *Session) wrapTimers(vm *goja.Runtime) {
-	for _, name := range []string{"setTimeout", "setInterval", "setImmediate"} {
-		orig, ok := goja.AssertFunction(vm.Get(name))
-		if !ok {
-			continue
-		}
-		f := vm.ToValue(func(call goja.FunctionCall) goja.Value {
-			args := append([]goja.Value(nil), call.Arguments...)
-			if len(args) > 0 {
-				if fn, ok := goja.AssertFunction(args[0]); ok {
-					args[0] = vm.ToValue(func(c goja.FunctionCall) goja.Value {
-						v, err := fn(c.This, c.Arguments...)
-						if err != nil {
-							s.callbackFailed(err)
-							return goja.Undefined()
-						}
-						return v
-					})
-				}
-			}
-			v, err := orig(call.This, args...)
-			if err != nil {
-				panic(err)
-			}
-			return v
-		}).(*goja.Object)
-		f.DefineDataProperty("name", vm.ToValue(name), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
-		vm.Set(name, f)
-	}
 }
 
 // callbackFailed reports an error thrown by a timer callback (loop goroutine).

@@ -59,6 +59,12 @@ type Runtime struct {
 	encoder *codec.Encoder
 	decoder *codec.Decoder
 
+	// OnCallbackError, if set, receives errors thrown by timer callbacks
+	// (the REPL reports them and goes on). Unset, the first such error ends
+	// the run as an uncaught error, as in Node.
+	OnCallbackError func(err error)
+	callbackErr     error
+
 	rejections []*goja.Promise // rejected with no handler yet, in order
 	exiting    bool
 	intr       interruption // see eval.go
@@ -99,6 +105,7 @@ func (r *Runtime) install() {
 	vm.SetPromiseRejectionTracker(r.trackRejection)
 	g := vm.GlobalObject()
 	r.installConsole()
+	r.wrapTimers()
 	g.Set("sleep", r.sleep)
 	perf := vm.NewObject()
 	perf.Set("now", func() float64 { return float64(time.Since(r.start).Nanoseconds()) / 1e6 })
@@ -288,9 +295,58 @@ func (r *Runtime) RunMain(filename, src string) (err error) {
 		_, err = vm.RunProgram(prg)
 	})
 	if err == nil {
+		err = r.callbackErr
+	}
+	if err == nil {
 		err = r.rejectionError()
 	}
 	return err
+}
+
+// wrapTimers makes an error thrown by a setTimeout, setInterval or
+// setImmediate callback count (the event loop alone would drop it).
+func (r *Runtime) wrapTimers() {
+	vm := r.VM
+	for _, name := range []string{"setTimeout", "setInterval", "setImmediate"} {
+		orig, ok := goja.AssertFunction(vm.Get(name))
+		if !ok {
+			continue
+		}
+		f := vm.ToValue(func(call goja.FunctionCall) goja.Value {
+			args := append([]goja.Value(nil), call.Arguments...)
+			if len(args) > 0 {
+				if fn, ok := goja.AssertFunction(args[0]); ok {
+					args[0] = vm.ToValue(func(c goja.FunctionCall) goja.Value {
+						v, err := fn(c.This, c.Arguments...)
+						if err != nil {
+							r.callbackFailed(err)
+							return goja.Undefined()
+						}
+						return v
+					})
+				}
+			}
+			v, err := orig(call.This, args...)
+			if err != nil {
+				panic(err)
+			}
+			return v
+		}).(*goja.Object)
+		f.DefineDataProperty("name", vm.ToValue(name), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+		vm.Set(name, f)
+	}
+}
+
+// callbackFailed handles an error thrown by a timer callback (loop goroutine).
+func (r *Runtime) callbackFailed(err error) {
+	if r.OnCallbackError != nil {
+		r.OnCallbackError(err)
+		return
+	}
+	if r.callbackErr == nil {
+		r.callbackErr = err
+	}
+	r.Loop.StopNoWait()
 }
 
 // defineModuleGlobals gives the main script Node's module-scope names.
@@ -310,6 +366,9 @@ func (r *Runtime) defineModuleGlobals(filename string) {
 // fn's error or the first unhandled rejection.
 func (r *Runtime) Run(fn func(vm *goja.Runtime) error) (err error) {
 	r.Loop.Run(func(vm *goja.Runtime) { err = fn(vm) })
+	if err == nil {
+		err = r.callbackErr
+	}
 	if err == nil {
 		err = r.rejectionError()
 	}
