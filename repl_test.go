@@ -199,9 +199,8 @@ func TestREPLProcessAndPool(t *testing.T) {
 // one leaves.
 func TestREPLCtrlC(t *testing.T) {
 	r := startREPL(t, t.TempDir())
-	r.send("while (true) {}\r")
-	r.expect(`while \(true\) \{\}\n`)
-	time.Sleep(300 * time.Millisecond) // running now
+	r.send("console.log('spinning'); while (true) {}\r")
+	r.expect(`\nspinning\n`) // the loop runs now
 	r.send("\x03")
 	r.expect(`Uncaught Error: Script execution was interrupted by Ctrl-C\n`)
 	if strings.Contains(r.text(), "blocked in a call") {
@@ -209,6 +208,15 @@ func TestREPLCtrlC(t *testing.T) {
 	}
 	r.expect(`mpjs> `)
 	r.line("1 + 1", `^2\n`)
+
+	// A join that would wait for a long child gives way to Ctrl-C too.
+	r.send("p = new Process({target: () => sleep(30)}); p.start(); console.log('joining'); p.join()\r")
+	r.expect(`\njoining\n`)
+	r.send("\x03")
+	r.expect(`Uncaught Error: Script execution was interrupted by Ctrl-C\n`)
+	r.expect(`mpjs> `)
+	r.line("p.isAlive()", `true\n`)
+	r.line("p.kill(); p.join(); p.exitcode", `-9\n`)
 
 	r.send("function spin() {\r")
 	r.expect(`\.\.\. `)

@@ -229,7 +229,7 @@ func (m *Module) poll(p *process, timeout time.Duration) {
 	if p.status.Done || !p.started {
 		return
 	}
-	st, err := m.node.Join(p.info.ID, timeout)
+	st, err := m.join(p.info.ID, timeout)
 	if err != nil {
 		m.throw(err)
 	}
@@ -238,6 +238,29 @@ func (m *Module) poll(p *process, timeout time.Duration) {
 		m.mu.Lock()
 		delete(m.children, p.info.ID)
 		m.mu.Unlock()
+	}
+}
+
+// join waits for a child; a wait that may block gives way to an interrupt
+// (Ctrl-C in the REPL), after which the VM throws it.
+func (m *Module) join(id int64, timeout time.Duration) (host.Status, error) {
+	if timeout == 0 {
+		return m.node.Join(id, 0)
+	}
+	type result struct {
+		st  host.Status
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		st, err := m.node.Join(id, timeout)
+		ch <- result{st, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.st, r.err
+	case <-m.rt.Interrupted():
+		return host.Status{}, nil
 	}
 }
 
