@@ -32,6 +32,8 @@ func (m *Module) RunTarget(spec host.RunSpec) error {
 	}
 	var result goja.Value
 	switch {
+	case isObject(bundle.Get("poolWorker")):
+		return m.runPoolWorker(bundle, spec.Self)
 	case isObject(bundle.Get("cls")):
 		cls, err := m.rt.Instantiate(bundle.Get("cls").(*goja.Object))
 		if err != nil {

@@ -62,6 +62,7 @@ func Install(rt *runtime.Runtime, node host.Node) *Module {
 	m.defineQueues()
 	m.defineSync()
 	m.defineShared()
+	m.definePool()
 	m.fn("cpuCount", func(goja.FunctionCall) goja.Value { return vm.ToValue(goruntime.NumCPU()) })
 	m.fn("currentProcess", func(goja.FunctionCall) goja.Value { return m.infoObject(node.Self()) })
 	m.fn("parentProcess", func(goja.FunctionCall) goja.Value {
