@@ -26,6 +26,10 @@ const (
 	childLifelineFD = 4
 )
 
+// drainTimeout bounds how long the host keeps reading what a child that
+// ended had written before its exit is settled.
+const drainTimeout = 5 * time.Second
+
 // readyTimeout bounds how long a freshly executed child may take to boot.
 const readyTimeout = 30 * time.Second
 
@@ -50,6 +54,9 @@ type Supervisor struct {
 
 	router router
 
+	execMu     sync.RWMutex // held for reading while a child is being started
+	execClosed bool
+
 	mu          sync.Mutex
 	procs       map[int64]*proc // started processes, by id
 	nextID      int64
@@ -69,6 +76,7 @@ type proc struct {
 	os     *os.Process
 	ready  chan struct{} // closed when the child said hello
 	done   chan struct{} // closed when reaped
+	served chan struct{} // closed when serve has read the channel to its end
 	exit   int
 }
 
@@ -131,6 +139,12 @@ func (s *Supervisor) spawner() {
 }
 
 func (s *Supervisor) exec() (*proc, error) {
+	// Close may not release the lifeline and /dev/null while a start uses them.
+	s.execMu.RLock()
+	defer s.execMu.RUnlock()
+	if s.execClosed {
+		return nil, processErrorf("cannot start a process: the program is shutting down")
+	}
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("socketpair: %w", err)
@@ -156,11 +170,12 @@ func (s *Supervisor) exec() (*proc, error) {
 		return nil, fmt.Errorf("channel: %w", err)
 	}
 	p := &proc{
-		info:  ProcInfo{Pid: osp.Pid},
-		conn:  NewConn(fc.(*net.UnixConn)),
-		os:    osp,
-		ready: make(chan struct{}),
-		done:  make(chan struct{}),
+		info:   ProcInfo{Pid: osp.Pid},
+		conn:   NewConn(fc.(*net.UnixConn)),
+		os:     osp,
+		ready:  make(chan struct{}),
+		done:   make(chan struct{}),
+		served: make(chan struct{}),
 	}
 	s.all.Add(1)
 	go s.reap(p)
@@ -201,7 +216,21 @@ func (s *Supervisor) reap(p *proc) {
 			code = -int(ws.Signal())
 		}
 	}
+	// What the child wrote before it died is still in the socket (a put
+	// that returned, say): read it to the end before settling its exit.
+	select {
+	case <-p.served:
+	case <-time.After(drainTimeout):
+	}
 	p.conn.Close()
+	// Services settle what the process held (locks, queue items) before
+	// anyone can see that it ended: a join() returns after that.
+	s.mu.Lock()
+	info := p.info
+	s.mu.Unlock()
+	if info.ID != 0 {
+		s.exited(info)
+	}
 	s.mu.Lock()
 	p.exit = code
 	var orphans []*proc
@@ -227,12 +256,8 @@ func (s *Supervisor) reap(p *proc) {
 			}
 		}
 	}
-	info := p.info
 	close(p.done)
 	s.mu.Unlock()
-	if info.ID != 0 {
-		s.exited(info)
-	}
 	// A daemon process does not outlive its parent.
 	for _, c := range orphans {
 		c.os.Signal(syscall.SIGTERM)
@@ -241,6 +266,7 @@ func (s *Supervisor) reap(p *proc) {
 
 // serve reads one child's requests until its channel closes.
 func (s *Supervisor) serve(p *proc) {
+	defer close(p.served)
 	for {
 		f, err := p.conn.Read()
 		if err != nil {
@@ -516,6 +542,11 @@ func (s *Supervisor) active(parent int64) []ProcInfo {
 // after grace) and every spare, waits until all are reaped, and releases the
 // lifeline. It is safe to call more than once.
 func (s *Supervisor) Close(grace time.Duration) {
+	// From here on no child starts; a start in progress finishes first, so
+	// every reaper is counted before the Wait below.
+	s.execMu.Lock()
+	s.execClosed = true
+	s.execMu.Unlock()
 	s.mu.Lock()
 	already := s.closed
 	s.closed = true
