@@ -65,6 +65,8 @@ type Runtime struct {
 	OnCallbackError func(err error)
 	callbackErr     error
 
+	arrowFixes map[string]string // see completeArrow
+
 	rejections []*goja.Promise // rejected with no handler yet, in order
 	exiting    bool
 	intr       interruption // see eval.go

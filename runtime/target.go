@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dop251/goja"
+	"github.com/dop251/goja/parser"
 
 	"mpjs/runtime/capture"
 	"mpjs/runtime/codec"
@@ -45,6 +46,7 @@ func (r *Runtime) Capture(fn goja.Value, what string) (*goja.Object, error) {
 	if err != nil {
 		return nil, captureErr(what, err)
 	}
+	t.Source = r.completeArrow(t.Source)
 	vm := r.VM
 	if t.Line == 0 {
 		// Not written in the script: maybe a function of a module the script
@@ -83,7 +85,7 @@ func (r *Runtime) Capture(fn goja.Value, what string) (*goja.Object, error) {
 			if err != nil {
 				return nil, captureErr(b.Name, err)
 			}
-			p := piece(vm, "var "+b.Name+" = "+ft.Source+";", ft.File, ft.Line, ft.Col-len("var "+b.Name+" = "), b.Order)
+			p := piece(vm, "var "+b.Name+" = "+r.completeArrow(ft.Source)+";", ft.File, ft.Line, ft.Col-len("var "+b.Name+" = "), b.Order)
 			pieces = append(pieces, p)
 			work = append(work, ft.Uses...)
 			continue
@@ -103,6 +105,30 @@ func (r *Runtime) Capture(fn goja.Value, what string) (*goja.Object, error) {
 	o.Set("names", vm.NewArray(names...))
 	o.Set("values", vm.NewArray(values...))
 	return o, nil
+}
+
+// completeArrow mends goja's text of an arrow function whose body is a
+// parenthesised expression: Function.prototype.toString (and the parser's
+// node positions) leave out the closing parenthesis, "() => ({a: 1}" for
+// "() => ({a: 1})". The mended text is cached per source.
+func (r *Runtime) completeArrow(src string) string {
+	if !strings.Contains(src, "=>") {
+		return src
+	}
+	if fixed, ok := r.arrowFixes[src]; ok {
+		return fixed
+	}
+	fixed := src
+	if _, err := parser.ParseFile(nil, "", "("+src+")", 0, parser.WithDisableSourceMaps); err != nil {
+		if _, err := parser.ParseFile(nil, "", "("+src+"))", 0, parser.WithDisableSourceMaps); err == nil {
+			fixed = src + ")"
+		}
+	}
+	if r.arrowFixes == nil {
+		r.arrowFixes = map[string]string{}
+	}
+	r.arrowFixes[src] = fixed
+	return fixed
 }
 
 func piece(vm *goja.Runtime, src, file string, line, col, order int) *goja.Object {
@@ -152,37 +178,15 @@ func (r *Runtime) topLevelValue(name string) (goja.Value, error) {
 // Instantiate re-creates a captured function in this VM and returns it.
 func (r *Runtime) Instantiate(c *goja.Object) (goja.Value, error) {
 	vm := r.VM
-	str := func(o *goja.Object, k string) string { return o.Get(k).String() }
-	num := func(o *goja.Object, k string) int { return int(o.Get(k).ToInteger()) }
-	names := exportStrings(c.Get("names"))
-	file := str(c, "file")
-	var b layout
-	b.text.WriteString("(function(" + strings.Join(names, ", ") + ") {")
-	b.line, b.col = 1, b.text.Len()+1
-	var pieces []*goja.Object
-	if arr, ok := c.Get("pieces").(*goja.Object); ok {
-		vm.ForOf(arr, func(v goja.Value) bool {
-			if o, ok := v.(*goja.Object); ok {
-				pieces = append(pieces, o)
-			}
-			return true
-		})
+	src, err := r.layoutCaptured(c)
+	if err != nil {
+		return nil, err
 	}
-	for _, p := range pieces {
-		if file == "" {
-			file = str(p, "file")
-		}
-		b.put(str(p, "src"), samefile(str(p, "file"), file), num(p, "line"), num(p, "col"), "\n")
-	}
-	b.text.WriteString("\nreturn (")
-	b.line++
-	b.col = len("return (") + 1
-	b.put(str(c, "src"), true, num(c, "line"), num(c, "col"), "")
-	b.text.WriteString(");\n})")
+	file := c.Get("file").String()
 	if file == "" {
 		file = "<target>"
 	}
-	prg, err := goja.Compile(file, b.text.String(), false)
+	prg, err := goja.Compile(file, src, false)
 	if err != nil {
 		return nil, fmt.Errorf("compile the target in the child: %w", err)
 	}
@@ -198,6 +202,82 @@ func (r *Runtime) Instantiate(c *goja.Object) (goja.Value, error) {
 	return call(goja.Undefined(), args...)
 }
 
+// targetVar holds the re-created target inside the wrapper.
+const targetVar = "__mpjs_target"
+
+// layoutCaptured writes the wrapper function's source: the captured pieces
+// and the target in source order, each at its original line and column when
+// the order allows, so that stack traces in the child name the user's
+// positions. The target is an expression assigned to targetVar; its prefix
+// goes just before it on its line, or at the end of the line above.
+func (r *Runtime) layoutCaptured(c *goja.Object) (string, error) {
+	vm := r.VM
+	str := func(o *goja.Object, k string) string { return o.Get(k).String() }
+	num := func(o *goja.Object, k string) int { return int(o.Get(k).ToInteger()) }
+	file := str(c, "file")
+	type item struct {
+		src       string
+		line, col int
+		sameFile  bool
+		target    bool
+	}
+	target := item{src: str(c, "src"), line: num(c, "line"), col: num(c, "col"), sameFile: true, target: true}
+	var placed, loose []item // with a position in the target's file, and the rest
+	if arr, ok := c.Get("pieces").(*goja.Object); ok {
+		vm.ForOf(arr, func(v goja.Value) bool {
+			if o, ok := v.(*goja.Object); ok {
+				it := item{src: str(o, "src"), line: num(o, "line"), col: num(o, "col"),
+					sameFile: file == "" || samefile(str(o, "file"), file)}
+				if it.sameFile && it.line > 0 {
+					placed = append(placed, it)
+				} else {
+					loose = append(loose, it)
+				}
+			}
+			return true
+		})
+	}
+	if target.line > 0 {
+		placed = append(placed, target)
+	}
+	sort.SliceStable(placed, func(i, j int) bool {
+		a, b := placed[i], placed[j]
+		return a.line < b.line || a.line == b.line && a.col < b.col
+	})
+	// Pieces from elsewhere (other REPL inputs, modules) come first, in
+	// their given order; an unplaced target comes last.
+	items := append(loose, placed...)
+	if target.line <= 0 {
+		items = append(items, target)
+	}
+	var l layout
+	l.text.WriteString("(function(" + strings.Join(exportStrings(c.Get("names")), ", ") + ") { var " + targetVar + ";")
+	l.line, l.col = 1, l.text.Len()+1
+	for _, it := range items {
+		if !it.target {
+			l.put(it.src, it.sameFile && it.line > 0, it.line, it.col)
+			l.write(";")
+			continue
+		}
+		prefix := targetVar + " = ("
+		switch {
+		case it.line > 0 && it.line == l.line && it.col-len(prefix) >= l.col:
+			l.pad(it.line, it.col-len(prefix))
+			l.write(prefix)
+		case it.line > l.line:
+			l.pad(it.line-1, l.col)
+			l.write(prefix)
+		default:
+			l.newline()
+			l.write(prefix)
+		}
+		l.put(it.src, it.line > 0, it.line, it.col)
+		l.write(");")
+	}
+	l.write("\nreturn " + targetVar + ";\n})")
+	return l.text.String(), nil
+}
+
 func samefile(a, b string) bool { return filepath.Clean(a) == filepath.Clean(b) }
 
 func exportStrings(v goja.Value) []string {
@@ -210,37 +290,49 @@ func exportStrings(v goja.Value) []string {
 	return out
 }
 
-// layout places pieces of source at their original line and column when it
-// can (they come in source order and the line is still ahead), so positions
-// in the child's stack traces are the user's.
+// layout writes source text while tracking the line and column it is at.
 type layout struct {
 	text      strings.Builder
 	line, col int
 }
 
-func (l *layout) put(src string, sameFile bool, line, col int, after string) {
-	if sameFile && line > l.line {
+// write appends s, which may contain newlines.
+func (l *layout) write(s string) {
+	l.text.WriteString(s)
+	if n := strings.Count(s, "\n"); n > 0 {
+		l.line += n
+		l.col = len(s) - strings.LastIndex(s, "\n")
+	} else {
+		l.col += len(s)
+	}
+}
+
+func (l *layout) newline() { l.write("\n") }
+
+// pad moves forward to line, col if that is still ahead.
+func (l *layout) pad(line, col int) {
+	if line > l.line {
 		l.text.WriteString(strings.Repeat("\n", line-l.line))
 		l.line, l.col = line, 1
 	}
-	if sameFile && line == l.line && col >= l.col {
+	if line == l.line && col > l.col {
 		l.text.WriteString(strings.Repeat(" ", col-l.col))
 		l.col = col
-	} else {
-		l.text.WriteString("\n")
-		l.line, l.col = l.line+1, 1
 	}
-	l.text.WriteString(src)
-	if n := strings.Count(src, "\n"); n > 0 {
-		l.line += n
-		l.col = len(src) - strings.LastIndex(src, "\n")
-	} else {
-		l.col += len(src)
+}
+
+// put writes src at line, col when positioned and still ahead, else on a
+// line of its own.
+func (l *layout) put(src string, positioned bool, line, col int) {
+	switch {
+	case positioned && (line > l.line || line == l.line && col >= l.col):
+		l.pad(line, col)
+	case positioned && line == l.line:
+		l.write(" ") // the line is right, the column a little off
+	case l.col > 1:
+		l.newline()
 	}
-	l.text.WriteString(after)
-	if after == "\n" {
-		l.line, l.col = l.line+1, 1
-	}
+	l.write(src)
 }
 
 // EncodeValue encodes v for another process; root names it in errors.
