@@ -196,6 +196,13 @@ func (r *Runtime) processObject() *goja.Object {
 		return vm.ToValue(true)
 	})
 	p.Set("cwd", func() string { d, _ := os.Getwd(); return d })
+	// memoryUsage() as Node's: rss is what the OS counts for this process;
+	// heapTotal and heapUsed are the Go heap the VM lives in.
+	p.Set("memoryUsage", func() map[string]int64 {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return map[string]int64{"rss": residentBytes(), "heapTotal": int64(ms.HeapSys), "heapUsed": int64(ms.HeapAlloc)}
+	})
 	p.Set("hrtime", func() []int64 {
 		n := time.Since(r.start).Nanoseconds()
 		return []int64{n / 1e9, n % 1e9}
@@ -385,4 +392,19 @@ func (r *Runtime) rejectionError() error {
 		return nil
 	}
 	return &UncaughtError{Value: reason, Rejection: true}
+}
+
+// residentBytes is this process's resident set size, from /proc/self/statm.
+func residentBytes() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	var pages int64
+	fmt.Sscan(f[1], &pages)
+	return pages * int64(os.Getpagesize())
 }
