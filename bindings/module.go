@@ -38,7 +38,6 @@ type Module struct {
 	mu       sync.Mutex
 	children map[int64]*process // started in this process, not yet seen ended
 	counter  int                // for default names: Process-N
-	selfObj  *goja.Object       // in a child running a Process subclass: the instance
 }
 
 // globalNames are the module's names that are globals too (SPEC §2).

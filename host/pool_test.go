@@ -196,9 +196,7 @@ func (w *fakeWorker) serve(initErr string) {
 
 // results collects what the pool delivers.
 type results struct {
-	mu  sync.Mutex
-	got []PoolResult
-	c   chan PoolResult
+	c chan PoolResult
 }
 
 func newResults() *results { return &results{c: make(chan PoolResult, 1000)} }

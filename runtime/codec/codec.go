@@ -113,8 +113,6 @@ var viewKinds = [...]viewKind{
 	{"DataView", 1},
 }
 
-const viewDataView = 11
-
 // Go types goja reports through ExportType; comparing them is a pointer compare.
 var (
 	typeInt64       = reflect.TypeFor[int64]()
