@@ -61,14 +61,15 @@ type conn struct {
 	writable bool
 	closed   bool
 
-	rbuf   []byte // unread bytes are rbuf[roff:rend]
-	roff   int
-	rend   int
-	oob    []byte
-	fds    []int // received with the stream, not yet claimed by a message
-	eof    bool
-	waits  uint32 // reads that found nothing to read
-	misses int    // waits in a row that spinning did not serve
+	rbuf       []byte // unread bytes are rbuf[roff:rend]
+	roff       int
+	rend       int
+	oob        []byte
+	fds        []int // received with the stream, not yet claimed by a message
+	eof        bool
+	waits      uint32 // reads that had to wait (see fill)
+	misses     int    // waits in a row that spinning did not serve
+	probeShift int    // probes spin every spinProbe << probeShift waits
 
 	wbuf []byte
 }
@@ -527,7 +528,8 @@ func (c *conn) fill(n int) error {
 	// spinner only takes time from the peer), reads block, and only every
 	// spinProbe-th wait spins to see whether it pays again.
 	c.waits++
-	spin := c.misses < spinMisses || c.waits%spinProbe == 0
+	probe := c.misses >= spinMisses && c.waits%c.probeEvery() == 0
+	spin := c.misses < spinMisses || probe
 	spun := spin
 	start := time.Now()
 	for c.rend < n {
@@ -574,22 +576,32 @@ func (c *conn) fill(n int) error {
 		c.rend += r
 	}
 	if spun {
-		if spin && time.Since(start) <= spinFor {
+		switch {
+		case spin && time.Since(start) <= spinFor:
 			c.misses = 0
-		} else if c.misses < 1<<20 {
+			c.probeShift = max(c.probeShift-1, 0)
+		case probe:
+			// A probe that did not pay: wait twice as long for the next.
+			c.probeShift = min(c.probeShift+1, spinProbeMaxShift)
+		default:
 			c.misses++
 		}
 	}
 	return nil
 }
 
+// probeEvery is how many waits go by between two probes.
+func (c *conn) probeEvery() uint32 { return spinProbe << c.probeShift }
+
 // Spinning reads (see fill): a read waits awake up to spinFor before it
 // blocks; after spinMisses waits in a row that spinning did not serve, only
-// every spinProbe-th wait spins.
+// every spinProbe-th wait spins, and every failed probe doubles that
+// interval (up to spinProbe << spinProbeMaxShift).
 const (
-	spinFor    = 100 * time.Microsecond
-	spinMisses = 2
-	spinProbe  = 32
+	spinFor           = 100 * time.Microsecond
+	spinMisses        = 2
+	spinProbe         = 32
+	spinProbeMaxShift = 7
 )
 
 // poll reports whether a recv() would not block: data or the end of the
