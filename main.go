@@ -233,7 +233,7 @@ func runChild() int {
 		}
 		os.Exit(code)
 	}})
-	rt.Loop.Run(func(*goja.Runtime) { mod = bindings.Install(rt, client) })
+	rt.Loop.Run(func(*goja.Runtime) { mod = bindings.InstallDeferred(rt, client) })
 	spec, err := client.WaitRun()
 	if err != nil {
 		return 0 // a spare the host no longer needs

@@ -33,6 +33,7 @@ func (m *Module) RunTarget(spec host.RunSpec) error {
 	var result goja.Value
 	switch {
 	case isObject(bundle.Get("poolWorker")):
+		m.build()
 		return m.runPoolWorker(bundle, spec.Self)
 	case isObject(bundle.Get("cls")):
 		cls, err := m.rt.Instantiate(bundle.Get("cls").(*goja.Object))

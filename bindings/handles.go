@@ -45,6 +45,7 @@ func (m *Module) EncodeHandle(obj *goja.Object) (string, []byte, bool, error) {
 
 // DecodeHandle implements codec.Handles.
 func (m *Module) DecodeHandle(_ *goja.Runtime, kind string, payload []byte) (goja.Value, error) {
+	m.build() // a shared object arriving in a child needs its class
 	dec := m.decoders[kind]
 	if dec == nil {
 		return nil, fmt.Errorf("unknown kind of shared object %q", kind)

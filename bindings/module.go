@@ -30,6 +30,7 @@ type Module struct {
 	errors map[string]*goja.Object
 	// prelude holds the few helpers written in JavaScript (see preludeJS).
 	prelude *goja.Object
+	built   bool // build has run
 
 	decoders map[string]handleDecoder // by handle kind
 	outFiles []*os.File               // descriptors gathered by the encode in progress
@@ -49,11 +50,59 @@ var globalNames = []string{"Process", "Pipe", "Queue", "SimpleQueue", "JoinableQ
 // 'multiprocessing' native module, the global mp, and the main names as
 // globals.
 func Install(rt *runtime.Runtime, node host.Node) *Module {
+	m := newModule(rt, node)
+	m.build()
+	return m
+}
+
+// InstallDeferred is Install for a child process: the module is only built
+// when the program first touches it (a global such as mp or Queue,
+// require('multiprocessing'), or a shared object arriving in the target's
+// arguments). A child whose target never uses the module is spared building
+// every class, which is a good part of what a child costs to start.
+func InstallDeferred(rt *runtime.Runtime, node host.Node) *Module {
+	m := newModule(rt, node)
+	g := m.vm.GlobalObject()
+	for _, name := range m.globals() {
+		get := m.vm.ToValue(func(goja.FunctionCall) goja.Value {
+			m.build()
+			return g.Get(name)
+		})
+		set := m.vm.ToValue(func(call goja.FunctionCall) goja.Value {
+			m.build()
+			g.Set(name, call.Argument(0))
+			return goja.Undefined()
+		})
+		g.DefineAccessorProperty(name, get, set, goja.FLAG_TRUE, goja.FLAG_TRUE)
+	}
+	return m
+}
+
+func newModule(rt *runtime.Runtime, node host.Node) *Module {
 	m := &Module{rt: rt, vm: rt.VM, node: node, state: goja.NewSymbol("mp.state"),
 		children: map[int64]*process{}, decoders: map[string]handleDecoder{}}
 	rt.Handles = m
+	m.obj = m.vm.NewObject()
+	rt.Registry.RegisterNativeModule("multiprocessing", func(_ *goja.Runtime, module *goja.Object) {
+		m.build()
+		module.Set("exports", m.obj)
+	})
+	return m
+}
+
+// globals lists the global names the module defines.
+func (m *Module) globals() []string {
+	return append([]string{"mp", "SharedArray"}, globalNames...)
+}
+
+// build defines every class and function of the module, once, and makes its
+// globals plain data properties (replacing InstallDeferred's placeholders).
+func (m *Module) build() {
+	if m.built {
+		return
+	}
+	m.built = true
 	vm := m.vm
-	m.obj = vm.NewObject()
 	m.prelude = m.runPrelude()
 	m.installErrors()
 	m.defineProcess()
@@ -63,28 +112,27 @@ func Install(rt *runtime.Runtime, node host.Node) *Module {
 	m.defineShared()
 	m.definePool()
 	m.fn("cpuCount", func(goja.FunctionCall) goja.Value { return vm.ToValue(goruntime.NumCPU()) })
-	m.fn("currentProcess", func(goja.FunctionCall) goja.Value { return m.infoObject(node.Self()) })
+	m.fn("currentProcess", func(goja.FunctionCall) goja.Value { return m.infoObject(m.node.Self()) })
 	m.fn("parentProcess", func(goja.FunctionCall) goja.Value {
-		if p, ok := node.Parent(); ok {
+		if p, ok := m.node.Parent(); ok {
 			return m.infoObject(p)
 		}
 		return goja.Null()
 	})
 	m.fn("activeChildren", m.activeChildren)
-	rt.Registry.RegisterNativeModule("multiprocessing", func(_ *goja.Runtime, module *goja.Object) {
-		module.Set("exports", m.obj)
-	})
 	g := vm.GlobalObject()
-	g.Set("mp", m.obj)
+	define := func(name string, v goja.Value) {
+		g.DefineDataProperty(name, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+	}
+	define("mp", m.obj)
 	for _, name := range globalNames {
 		if v := m.obj.Get(name); v != nil {
-			g.Set(name, v)
+			define(name, v)
 		}
 	}
 	if v := m.obj.Get("Array"); v != nil {
-		g.Set("SharedArray", v) // the global Array stays JavaScript's own
+		define("SharedArray", v) // the global Array stays JavaScript's own
 	}
-	return m
 }
 
 func (m *Module) fn(name string, f func(goja.FunctionCall) goja.Value) {
