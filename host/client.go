@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	goruntime "runtime"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -17,6 +19,7 @@ type Client struct {
 
 	mu      sync.Mutex
 	nextID  uint32
+	procs   int // GOMAXPROCS to take when the target arrives; 0 keeps it
 	pending map[uint32]chan Frame
 	inbox   map[Kind]func(Frame)
 	self    ProcInfo
@@ -38,6 +41,8 @@ func Dial() (*Client, error) {
 		os.Unsetenv(ChildEnv + "_UNSET")
 	}
 	os.Unsetenv(ChildEnv)
+	procs, _ := strconv.Atoi(os.Getenv(childProcsEnv))
+	os.Unsetenv(childProcsEnv)
 	// Non-blocking, so the wait parks in the netpoller instead of a thread.
 	syscall.SetNonblock(childLifelineFD, true)
 	life := os.NewFile(childLifelineFD, "mpjs-lifeline")
@@ -50,7 +55,7 @@ func Dial() (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{conn: conn, runc: make(chan Frame, 1), closed: make(chan struct{}), pending: make(map[uint32]chan Frame)}
+	c := &Client{procs: procs, conn: conn, runc: make(chan Frame, 1), closed: make(chan struct{}), pending: make(map[uint32]chan Frame)}
 	go c.readLoop()
 	if err := conn.Write(KindHello, 0, nil); err != nil {
 		return nil, fmt.Errorf("hello: %w", err)
@@ -102,6 +107,9 @@ func (c *Client) WaitRun() (RunSpec, error) {
 		}
 		spec.Files = f.Files
 		c.self, c.parent = spec.Self, spec.Parent
+		if c.procs > 0 {
+			goruntime.GOMAXPROCS(c.procs) // booted on one P; see NewSupervisor
+		}
 		return spec, nil
 	case <-c.closed:
 		return RunSpec{}, errors.New("the host closed the channel")

@@ -18,6 +18,9 @@ import (
 // hidden child mode. Its value is the protocol version.
 const ChildEnv = "MPJS_CHILD"
 
+// childProcsEnv carries the GOMAXPROCS a child takes once its target arrives.
+const childProcsEnv = ChildEnv + "_PROCS"
+
 const protocolVersion = "1"
 
 // Child descriptor numbers, fixed by the order of ProcAttr.Files.
@@ -105,11 +108,15 @@ func NewSupervisor(cfg Config) (*Supervisor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
 	}
-	// GOMAXPROCS given outright spares each child the cgroup probing the Go
-	// runtime does at start-up; the child drops it again if it was ours.
+	// A child boots on one P: while it sets up its VM a second P only makes
+	// the runtime start more threads (about 10% of a child's start-up CPU).
+	// It takes the host's GOMAXPROCS back when its target arrives (where GC
+	// and channel reads overlap the VM), and drops the variable, so the
+	// script's process.env is the user's.
 	env := append(os.Environ(), ChildEnv+"="+protocolVersion)
 	if os.Getenv("GOMAXPROCS") == "" {
-		env = append(env, fmt.Sprintf("GOMAXPROCS=%d", goruntime.GOMAXPROCS(0)), ChildEnv+"_UNSET=GOMAXPROCS")
+		env = append(env, "GOMAXPROCS=1", ChildEnv+"_UNSET=GOMAXPROCS",
+			fmt.Sprintf("%s=%d", childProcsEnv, goruntime.GOMAXPROCS(0)))
 	}
 	s := &Supervisor{
 		childEnv: env,
