@@ -189,7 +189,7 @@ func TestShmDeadHolderReleased(t *testing.T) {
 		t.Fatalf("the child's mappings show no mpjs memfd (%v):\n%s", err, maps)
 	}
 	for _, line := range strings.Split(string(maps), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && strings.HasSuffix(f[1], "s") && !strings.Contains(line, "/memfd:mpjs-shm (deleted)") {
+		if f := strings.Fields(line); len(f) > 1 && strings.HasSuffix(f[1], "s") && !strings.Contains(line, "/memfd:mpjs-shm (deleted)") && !strings.Contains(line, "/memfd:mpjs-output (deleted)") {
 			t.Errorf("the child shares memory that is not an mpjs memfd: %s", line)
 		}
 	}
@@ -249,13 +249,18 @@ func TestShmFlatOpenFiles(t *testing.T) {
 			t.Fatalf("child: %+v %v", st, err)
 		}
 	}
-	run() // the first start boots the spares
+	for i := 0; i < 3; i++ {
+		run() // the first starts boot the spares
+	}
+	// The spares kept ready (two here) may grow to their limit, each with a
+	// socket and a pidfd; a leak would grow with the number of processes.
+	const processes, slack = 40, 2*2 + 2
 	before := openFiles(t)
-	for i := 0; i < 12; i++ {
+	for i := 0; i < processes; i++ {
 		run()
 	}
-	if after := openFiles(t); after > before+2 {
-		t.Fatalf("open files grew from %d to %d over 12 processes", before, after)
+	if after := openFiles(t); after > before+slack {
+		t.Fatalf("open files grew from %d to %d over %d processes", before, after, processes)
 	}
 }
 
