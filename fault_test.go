@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,8 +17,15 @@ import (
 )
 
 // startMPJS runs this test binary as the mpjs command on a script, in its own
-// process group, and returns it with a reader on its stdout.
+// process group, and returns it with a line scanner on its stdout.
 func startMPJS(t *testing.T, script string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	cmd, out := startMPJSPipe(t, script)
+	return cmd, bufio.NewScanner(out)
+}
+
+// startMPJSPipe is startMPJS with the plain stdout pipe.
+func startMPJSPipe(t *testing.T, script string) (*exec.Cmd, io.Reader) {
 	t.Helper()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "s.js")
@@ -40,7 +48,7 @@ func startMPJS(t *testing.T, script string) (*exec.Cmd, *bufio.Scanner) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return cmd, bufio.NewScanner(out)
+	return cmd, out
 }
 
 // childPids reads "pid N" lines until it has n of them.

@@ -166,7 +166,8 @@ func runHost(cfg config, src string) int {
 
 	var mod *bindings.Module
 	argv := append([]string{exe, cfg.file}, cfg.args...)
-	rt := runtime.New(runtime.Options{Argv: argv, Exit: func(code int) {
+	out := sup.Output()
+	rt := runtime.New(runtime.Options{Argv: argv, Stdout: out.Writer(os.Stdout), Stderr: out.Writer(os.Stderr), Exit: func(code int) {
 		if mod != nil {
 			mod.Finish()
 		}
@@ -176,7 +177,7 @@ func runHost(cfg config, src string) int {
 	rt.Loop.Run(func(*goja.Runtime) { mod = bindings.Install(rt, sup.Local()) })
 	code := 0
 	if err := rt.RunMain(cfg.file, src); err != nil {
-		fmt.Fprintln(os.Stderr, rt.Describe(err))
+		fmt.Fprintln(out.Writer(os.Stderr), rt.Describe(err))
 		code = 1
 	}
 	if err := mod.Finish(); err != nil {
@@ -203,6 +204,8 @@ func runREPL(cfg config) int {
 	code := repl.Run(repl.Config{
 		NewRuntime: func(opts runtime.Options) *runtime.Runtime {
 			opts.Argv = []string{exe}
+			opts.Stdout = sup.Output().Writer(orStd(opts.Stdout, os.Stdout))
+			opts.Stderr = sup.Output().Writer(orStd(opts.Stderr, os.Stderr))
 			rt := runtime.New(opts)
 			rt.Loop.Run(func(*goja.Runtime) { bindings.Install(rt, sup.Local()) })
 			return rt
@@ -227,7 +230,8 @@ func runChild() int {
 		return 2
 	}
 	var mod *bindings.Module
-	rt := runtime.New(runtime.Options{Exit: func(code int) {
+	out := client.Output()
+	rt := runtime.New(runtime.Options{Stdout: out.Writer(os.Stdout), Stderr: out.Writer(os.Stderr), Exit: func(code int) {
 		if mod != nil {
 			mod.Finish()
 		}
@@ -240,7 +244,7 @@ func runChild() int {
 	}
 	code := 0
 	if err := rt.Run(func(*goja.Runtime) error { return mod.RunTarget(spec) }); err != nil {
-		fmt.Fprintln(os.Stderr, bindings.FailureReport(rt, spec.Self, err))
+		fmt.Fprintln(out.Writer(os.Stderr), bindings.FailureReport(rt, spec.Self, err))
 		code = 1
 	}
 	if err := mod.Finish(); err != nil {
@@ -274,4 +278,12 @@ func demo(args []string) int {
 		return 2
 	}
 	return runHost(config{maxProcs: 256, file: s.Name + ".js", args: args[1:]}, s.Source)
+}
+
+// orStd returns w, or std when w is nil.
+func orStd(w, std io.Writer) io.Writer {
+	if w == nil {
+		return std
+	}
+	return w
 }

@@ -19,7 +19,8 @@ type Client struct {
 
 	mu      sync.Mutex
 	nextID  uint32
-	procs   int // GOMAXPROCS to take when the target arrives; 0 keeps it
+	procs   int         // GOMAXPROCS to take when the target arrives; 0 keeps it
+	output  *OutputLock // nil if the host handed none
 	pending map[uint32]chan Frame
 	inbox   map[Kind]func(Frame)
 	self    ProcInfo
@@ -55,7 +56,7 @@ func Dial() (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{procs: procs, conn: conn, runc: make(chan Frame, 1), closed: make(chan struct{}), pending: make(map[uint32]chan Frame)}
+	c := &Client{procs: procs, output: dialOutputLock(), conn: conn, runc: make(chan Frame, 1), closed: make(chan struct{}), pending: make(map[uint32]chan Frame)}
 	go c.readLoop()
 	if err := conn.Write(KindHello, 0, nil); err != nil {
 		return nil, fmt.Errorf("hello: %w", err)
@@ -220,3 +221,7 @@ func (c *Client) Active() ([]ProcInfo, error) {
 	}
 	return list, d.Done()
 }
+
+// Output is the run's output lock (nil if the host handed none); wrap the
+// child's stdout and stderr with its Writer.
+func (c *Client) Output() *OutputLock { return c.output }

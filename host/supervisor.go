@@ -27,6 +27,7 @@ const protocolVersion = "1"
 const (
 	childChannelFD  = 3
 	childLifelineFD = 4
+	childOutputFD   = 5 // the output lock's memory (see OutputLock)
 )
 
 // drainTimeout bounds how long the host keeps reading what a child that
@@ -53,6 +54,8 @@ type Supervisor struct {
 	lifeR    *os.File // every child holds it; EOF there means the host is gone
 	lifeW    *os.File
 	devnull  *os.File
+	output   *OutputLock
+	outputFD *os.File // the output lock's memory, inherited by children
 	spawnc   chan spawnReq
 
 	router router
@@ -108,6 +111,14 @@ func NewSupervisor(cfg Config) (*Supervisor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
 	}
+	output, outputFD, err := newOutputLock()
+	if err != nil {
+		lifeR.Close()
+		lifeW.Close()
+		devnull.Close()
+		return nil, err
+	}
+	cfg.Warn = output.Writer(cfg.Warn)
 	// A child boots on one P: while it sets up its VM a second P only makes
 	// the runtime start more threads (about 10% of a child's start-up CPU).
 	// It takes the host's GOMAXPROCS back when its target arrives (where GC
@@ -125,6 +136,8 @@ func NewSupervisor(cfg Config) (*Supervisor, error) {
 		lifeR:    lifeR,
 		lifeW:    lifeW,
 		devnull:  devnull,
+		output:   output,
+		outputFD: outputFD,
 		spawnc:   make(chan spawnReq),
 		procs:    make(map[int64]*proc),
 	}
@@ -161,7 +174,7 @@ func (s *Supervisor) exec() (*proc, error) {
 	defer theirs.Close()
 	attr := &os.ProcAttr{
 		Env:   s.childEnv,
-		Files: []*os.File{s.devnull, os.Stdout, os.Stderr, theirs, s.lifeR},
+		Files: []*os.File{s.devnull, os.Stdout, os.Stderr, theirs, s.lifeR, s.outputFD},
 		Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
 	}
 	osp, err := os.StartProcess(s.cfg.Exe, []string{"mpjs"}, attr)
@@ -216,6 +229,7 @@ func (s *Supervisor) boot() (*proc, error) {
 func (s *Supervisor) reap(p *proc) {
 	defer s.all.Done()
 	st, err := p.os.Wait()
+	s.output.release(p.os.Pid) // if it died in the middle of a line
 	code := 1
 	if err == nil {
 		code = st.ExitCode()
@@ -594,10 +608,15 @@ func (s *Supervisor) Close(grace time.Duration) {
 	s.lifeW.Close()
 	s.lifeR.Close()
 	s.devnull.Close()
+	s.outputFD.Close()
 }
 
 // Local is the host's own Node.
 func (s *Supervisor) Local() Node { return localNode{s} }
+
+// Output is the run's output lock; wrap the host's stdout and stderr with
+// its Writer.
+func (s *Supervisor) Output() *OutputLock { return s.output }
 
 type localNode struct{ s *Supervisor }
 
