@@ -164,3 +164,73 @@ func TestMaxProcs(t *testing.T) {
 		t.Fatalf("after a slot freed: exit %d", st.ExitCode)
 	}
 }
+
+// A spare that dies just as start() takes it, before its reaper settles it,
+// ends as the spare it was: the process started in its place under the same
+// id is not reported as ended (its locks would be released, its queue
+// leases taken back, its put pipe closed under it), and the count of live
+// processes stays right.
+func TestSpareDiesAsItIsTaken(t *testing.T) {
+	var spare *proc
+	hold, entered := make(chan struct{}), make(chan struct{})
+	testHookReap = func(p *proc) {
+		if p == spare {
+			close(entered)
+			<-hold
+		}
+	}
+	t.Cleanup(func() { testHookReap = nil }) // after the supervisor's Close
+	s, _ := newSupervisor(t, 0)
+	n := s.Local()
+	var mu sync.Mutex
+	ended := map[int64]int{}
+	s.OnExit(func(i ProcInfo) { mu.Lock(); ended[i.ID]++; mu.Unlock() })
+
+	// A start that found no spare makes the supervisor keep one.
+	startAndJoin(t, n, "exit3")
+	for deadline := time.Now().Add(30 * time.Second); spare == nil; {
+		s.mu.Lock()
+		if len(s.spares) > 0 {
+			spare = s.spares[0]
+		}
+		s.mu.Unlock()
+		if spare == nil && time.Now().After(deadline) {
+			t.Fatal("no spare was booted")
+		}
+		time.Sleep(time.Millisecond) // polling for the spare
+	}
+	spare.os.Kill()
+	<-entered // it is dead; its reaper waits to settle it
+	info, err := n.Start(StartSpec{Name: "sleeper", Payload: []byte("sleep")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(hold)
+	<-spare.done
+	if info.Pid == spare.os.Pid {
+		t.Fatalf("the dead spare (pid %d) was started as %+v", spare.os.Pid, info)
+	}
+	mu.Lock()
+	early := ended[info.ID]
+	mu.Unlock()
+	if early != 0 {
+		t.Fatalf("the spare's end was reported as the end of %+v, which runs", info)
+	}
+	if st, err := n.Join(info.ID, 0); err != nil || st.Done {
+		t.Fatalf("join(0) of the running process: %+v %v", st, err)
+	}
+	if list, _ := n.Active(); len(list) != 1 || list[0].ID != info.ID {
+		t.Fatalf("active: %+v, want %+v", list, info)
+	}
+	n.Signal(info.ID, syscall.SIGKILL)
+	if st, _ := n.Join(info.ID, -1); st.ExitCode != -9 {
+		t.Fatalf("exit %d, want -9", st.ExitCode)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ended[info.ID] != 1 || s.live != 0 {
+		t.Fatalf("the process's end was reported %d times, %d live processes are counted; want 1 and 0", ended[info.ID], s.live)
+	}
+}
