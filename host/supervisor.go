@@ -284,12 +284,21 @@ func (s *Supervisor) serve(p *proc) {
 	for {
 		f, err := p.conn.Read()
 		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, syscall.ECONNRESET) {
+			// A frame cut short by the end of the stream is the process
+			// dying in the middle of a write (a frame with descriptors
+			// takes two): nothing to warn about.
+			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, syscall.ECONNRESET) {
 				s.fault(p, err)
 			}
 			return
 		}
 		if err := s.dispatch(p, f); err != nil {
+			if peerGone(err) {
+				// A reply the process can no longer take: it is gone
+				// (killed in the middle of a call, say), which breaks
+				// nothing. What it wrote before is still to be read.
+				continue
+			}
 			s.fault(p, err)
 			return
 		}

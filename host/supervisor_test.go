@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestMain lets the test binary act as a child: the supervisor under test
@@ -39,6 +41,20 @@ func fakeChild() int {
 		c.conn.uc.Write(append(h, byte(KindOK), 0, 1, 0, 0, 0))
 	case "unknown":
 		c.conn.Write(Kind(200), 1, nil)
+	case "deaf":
+		// It asks for shared memory and cannot take the answer, as a
+		// process killed in the middle of the call.
+		c.conn.uc.CloseRead()
+		var e Enc
+		e.Uint(uint64(ObjLock)).Int(0)
+		c.conn.Write(KindShmNew, 1, e.B)
+		return 3
+	case "cut":
+		// It dies in the middle of a frame that carries a descriptor
+		// (sent with the header; the payload follows in another write).
+		h := c.conn.header(KindShmNew, 1, 100, 1)
+		c.conn.uc.WriteMsgUnix(append(h, 1, 2, 3), unix.UnixRights(2), nil)
+		return 3
 	case "sleep":
 	}
 	select {} // until the host ends us
@@ -232,5 +248,22 @@ func TestSpareDiesAsItIsTaken(t *testing.T) {
 	defer s.mu.Unlock()
 	if ended[info.ID] != 1 || s.live != 0 {
 		t.Fatalf("the process's end was reported %d times, %d live processes are counted; want 1 and 0", ended[info.ID], s.live)
+	}
+}
+
+// A reply that cannot be written because the process it answers is gone
+// (or deaf) is not that process breaking the protocol: no warning, and the
+// rest of what it wrote is still read.
+//
+// Nor is a process that dies in the middle of writing a frame.
+func TestDeathInTheMiddleOfACallIsNoFault(t *testing.T) {
+	s, warn := newSupervisor(t, 0)
+	for _, b := range []string{"deaf", "cut"} {
+		if st := startAndJoin(t, s.Local(), b); st.ExitCode != 3 {
+			t.Errorf("%s: exit %d, want 3", b, st.ExitCode)
+		}
+	}
+	if w := warn.String(); w != "" {
+		t.Errorf("warnings: %q, want none", w)
 	}
 }
