@@ -33,9 +33,16 @@ const drainTimeout = 5 * time.Second
 // readyTimeout bounds how long a freshly executed child may take to boot.
 const readyTimeout = 30 * time.Second
 
-// testHookReap, when a test sets it, is called by each reaper just before
-// it settles its process.
-var testHookReap func(p *proc)
+// bootTries is how many children start() boots for one process before it
+// gives up: a child killed from outside while it boots is replaced.
+const bootTries = 3
+
+// Test hooks: testHookReap is called by each reaper just before it settles
+// its process, testHookBoot when a child was executed and boot waits for it.
+var (
+	testHookReap func(p *proc)
+	testHookBoot func(p *proc)
+)
 
 // Config tunes a Supervisor.
 type Config struct {
@@ -201,6 +208,9 @@ func (s *Supervisor) boot() (*proc, error) {
 		return nil, r.err
 	}
 	p := r.p
+	if testHookBoot != nil {
+		testHookBoot(p)
+	}
 	t := time.NewTimer(readyTimeout)
 	defer t.Stop()
 	select {
@@ -436,11 +446,20 @@ func (s *Supervisor) start(parent int64, spec StartSpec) (ProcInfo, error) {
 		s.mu.Unlock()
 		if p == nil {
 			var err error
-			if p, err = s.boot(); err != nil {
-				s.mu.Lock()
-				s.live--
-				s.mu.Unlock()
-				return ProcInfo{}, err
+			for try := 1; ; try++ {
+				if p, err = s.boot(); err == nil {
+					break
+				}
+				var pe *ProcessError
+				if errors.As(err, &pe) || try == bootTries {
+					s.mu.Lock()
+					s.live--
+					s.mu.Unlock()
+					if pe == nil {
+						err = processErrorf("cannot start %q: %v", spec.Name, err)
+					}
+					return ProcInfo{}, err
+				}
 			}
 		}
 		s.mu.Lock()

@@ -3,9 +3,11 @@ package host
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -265,5 +267,49 @@ func TestDeathInTheMiddleOfACallIsNoFault(t *testing.T) {
 	}
 	if w := warn.String(); w != "" {
 		t.Errorf("warnings: %q, want none", w)
+	}
+}
+
+// A child killed while it boots, before it is ready for its target, is
+// replaced: start() succeeds. One that keeps dying makes start() fail with a
+// ProcessError after bootTries children.
+func TestChildKilledWhileItBoots(t *testing.T) {
+	var boots, kill atomic.Int32
+	testHookBoot = func(p *proc) {
+		boots.Add(1)
+		if kill.Add(-1) >= 0 {
+			p.os.Kill()
+		}
+	}
+	t.Cleanup(func() { testHookBoot = nil }) // after the supervisor's Close
+	// No spares: every start boots its own child, and nothing else boots.
+	s, err := NewSupervisor(Config{Exe: os.Args[0], Warn: &syncBuffer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(time.Second) })
+	n := s.Local()
+	kill.Store(1)
+	if st := startAndJoin(t, n, "exit3"); st.ExitCode != 3 {
+		t.Fatalf("exit %d, want 3", st.ExitCode)
+	}
+	if b := boots.Load(); b != 2 {
+		t.Fatalf("%d boots, want the killed one and another", b)
+	}
+	boots.Store(0)
+	kill.Store(1 << 20)
+	_, err = n.Start(StartSpec{Name: "doomed", Payload: []byte("exit3")})
+	var pe *ProcessError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "before it was ready") {
+		t.Fatalf("start with every child killed: %v, want a ProcessError saying the child died before it was ready", err)
+	}
+	if b := boots.Load(); b != bootTries {
+		t.Fatalf("%d boots, want %d", b, bootTries)
+	}
+	s.mu.Lock()
+	live := s.live
+	s.mu.Unlock()
+	if live != 0 {
+		t.Fatalf("%d live processes counted after the failed start, want 0", live)
 	}
 }
