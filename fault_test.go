@@ -170,9 +170,9 @@ func procStart(pid int) (uint64, bool) {
 	return start, err == nil
 }
 
-// descendants adds every process under pid (children, their children, ...)
-// to into, with its start time, and returns into.
-func descendants(pid int, into map[int]uint64) map[int]uint64 {
+// childrenOf returns the pids of the children of process pid.
+func childrenOf(pid int) []int {
+	var pids []int
 	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
 	for _, f := range tasks {
 		b, err := os.ReadFile(f)
@@ -180,14 +180,21 @@ func descendants(pid int, into map[int]uint64) map[int]uint64 {
 			continue // the thread or the process ended
 		}
 		for _, s := range strings.Fields(string(b)) {
-			c, err := strconv.Atoi(s)
-			if err != nil {
-				continue
+			if c, err := strconv.Atoi(s); err == nil {
+				pids = append(pids, c)
 			}
-			if start, ok := procStart(c); ok {
-				into[c] = start
-				descendants(c, into)
-			}
+		}
+	}
+	return pids
+}
+
+// descendants adds every process under pid (children, their children, ...)
+// to into, with its start time, and returns into.
+func descendants(pid int, into map[int]uint64) map[int]uint64 {
+	for _, c := range childrenOf(pid) {
+		if start, ok := procStart(c); ok {
+			into[c] = start
+			descendants(c, into)
 		}
 	}
 	return into
