@@ -65,7 +65,7 @@ const (
 
 // The lines a chaos run may write on stderr: the warnings of SPEC §8 about
 // a process that died holding a lock, naming it.
-var chaosWarning = regexp.MustCompile(`^mpjs: process (\S+) \(pid (\d+)\) died holding (a Lock|an RLock|a unit of a Semaphore|\d+ units of a Semaphore); released (it|them)$`)
+var chaosWarning = regexp.MustCompile(`^mpjs: process (\S+) \(pid (\d+)\) died holding (a Lock|an RLock|a unit of a (?:Bounded)?Semaphore|\d+ units of a (?:Bounded)?Semaphore); released (it|them)$`)
 
 // TestChaos runs testdata/faults/chaos.js while SIGKILLing random processes
 // of the run (any descendant of the host: producers, lock users, pool

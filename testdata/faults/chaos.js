@@ -8,8 +8,9 @@
 //              puts also wait for room) that relays take from too;
 //   relays     get items from the bounded queue (leasing batches, revoked
 //              when the host wants them) and put them on a third queue;
-//   lockers    take a Lock (or a Value's RLock, twice: re-entrant) again and
-//              again, and bump a counter under it and their own count;
+//   lockers    take a lock again and again, and bump a counter under it and
+//              their own count: a Lock, a Value's RLock (twice: re-entrant)
+//              or a BoundedSemaphore(1);
 //   nesters    run tasks on a Pool of their own (grandchildren of the host);
 //   the host   consumes the items, keeps a Pool(2) busy with apply and map
 //              calls, and replaces every child that dies.
@@ -32,15 +33,20 @@
 // the host's open descriptors (which must not have grown), then end PID.
 const SECONDS = Number(process.argv[2] || 8)
 const MAXID = 16384
-const ROLES = {producer: 4, relay: 2, locker: 2, rlocker: 1, nester: 1}
+const ROLES = {producer: 4, relay: 2, locker: 2, rlocker: 1, slocker: 1, nester: 1}
 const HANG = 60 // seconds after which a wait counts as a hang
 
 const q = new Queue(), qb = new Queue(20), fwd = new Queue()
 const acked = new mp.Array('i', MAXID)   // by producer id: puts that returned
 const held = new mp.Array('i', MAXID)    // by locker id: critical sections done
-const counter = new RawValue('i', 0)     // bumped under lock
-const lock = new Lock()
 const rv = new Value('i', 0)             // bumped under its own RLock
+// The lockers' roles: the lock they take, the counter they bump under it,
+// how deep they take it.
+const guards = {
+  locker: {lock: new Lock(), counter: new RawValue('i', 0), depth: 1, ids: []},
+  rlocker: {lock: rv.getLock(), counter: rv, depth: 2, ids: []},
+  slocker: {lock: new BoundedSemaphore(1), counter: new RawValue('i', 0), depth: 1, ids: []},
+}
 const nest = new mp.Array('i', 3)        // nested pool calls: ok, broken, wrong
 const stop = new RawValue('i', 0)
 
@@ -115,7 +121,7 @@ function note(s) { if (notes.length < 20) notes.push(s) }
 // Children, replaced as they die.
 let nextId = 0
 const kids = []
-const deaths = {producer: 0, relay: 0, locker: 0, rlocker: 0, nester: 0}
+const deaths = Object.fromEntries(Object.keys(ROLES).map(r => [r, 0]))
 const early = {count: 0}
 let startFailures = 0
 function spawn(role) {
@@ -124,8 +130,11 @@ function spawn(role) {
   let p
   switch (role) {
     case 'producer': p = new Process({target: produce, args: [id % 2 ? qb : q, acked, id, stop], name: `producer-${id}`}); break
-    case 'locker': p = new Process({target: useLock, args: [lock, counter, held, id, stop, 1], name: `locker-${id}`}); break
-    case 'rlocker': p = new Process({target: useLock, args: [rv.getLock(), rv, held, id, stop, 2], name: `rlocker-${id}`}); break
+    case 'locker': case 'rlocker': case 'slocker': {
+      const g = guards[role]
+      p = new Process({target: useLock, args: [g.lock, g.counter, held, id, stop, g.depth], name: `${role}-${id}`})
+      break
+    }
     case 'relay': p = new Process({target: relay, args: [qb, fwd, stop], name: `relay-${id}`}); break
     case 'nester': p = new Process({target: nested, args: [nest, stop], name: `nester-${id}`}); break
   }
@@ -138,11 +147,10 @@ function spawn(role) {
   }
   return {p, role, id}
 }
-const producers = [], lockers = [], rlockers = []
+const producers = []
 function track(c) {
   if (c.role === 'producer') producers.push(c.id)
-  if (c.role === 'locker') lockers.push(c.id)
-  if (c.role === 'rlocker') rlockers.push(c.id)
+  if (guards[c.role]) guards[c.role].ids.push(c.id)
   return c
 }
 // ended settles a child that ended: killed (-9) is what the test does; any
@@ -297,11 +305,12 @@ function main() {
   // Nobody kills from here on. Children killed at the very end are replaced.
   replaceDead()
   const t0 = performance.now()
-  const c0 = counter.value, r0 = rv.value
-  while (counter.value < c0 + 20 || rv.value < r0 + 20) {
+  const gs = Object.values(guards)
+  const c0 = gs.map(g => g.counter.value)
+  while (gs.some((g, k) => g.counter.value < c0[k] + 20)) {
     if (performance.now() - t0 > HANG * 1000) {
       hangs++
-      note(`lockers made no progress: ${counter.value - c0} and ${rv.value - r0} in ${HANG} s; ` +
+      note(`lockers made no progress: ${gs.map((g, k) => g.counter.value - c0[k]).join(', ')} in ${HANG} s; ` +
         kids.map(c => `${c.p.name} ${c.p.isAlive() ? 'alive' : 'ended'}`).join(', '))
       break
     }
@@ -357,19 +366,20 @@ function main() {
   // A locker killed inside its critical section may have bumped the counter
   // and not its own count: at most one apart per death. A counter below the
   // sum of the lockers' own counts would be two lockers inside at once.
-  const sum = ids => ids.reduce((s, id) => s + held[id], 0)
-  const lockGap = counter.value - sum(lockers), rlockGap = rv.value - sum(rlockers)
-  let lockErrors = 0
-  if (lockGap < 0 || lockGap > deaths.locker) { lockErrors++; note(`Lock: counter ${counter.value}, lockers' own counts ${sum(lockers)}, ${deaths.locker} deaths`) }
-  if (rlockGap < 0 || rlockGap > deaths.rlocker) { lockErrors++; note(`RLock: counter ${rv.value}, lockers' own counts ${sum(rlockers)}, ${deaths.rlocker} deaths`) }
-  let stuck = 0
-  if (!lock.acquire(true, 10)) { stuck++; note('the Lock is held by nobody alive') } else lock.release()
-  if (!rv.getLock().acquire(true, 10)) { stuck++; note('the RLock is held by nobody alive') } else rv.getLock().release()
+  let lockErrors = 0, stuck = 0, lockOps = 0
+  for (const [role, g] of Object.entries(guards)) {
+    const own = g.ids.reduce((s, id) => s + held[id], 0)
+    const gap = g.counter.value - own
+    lockOps += g.counter.value
+    if (gap < 0 || gap > deaths[role]) { lockErrors++; note(`${role}: counter ${g.counter.value}, lockers' own counts ${own}, ${deaths[role]} deaths`) }
+    // Nobody holds it now: it must be free.
+    if (!g.lock.acquire(true, 10)) { stuck++; note(`${role}: the lock is held by nobody alive`) } else g.lock.release()
+  }
 
   console.log('result', JSON.stringify({
     seconds: SECONDS, children: nextId, deaths, early: early.count,
     put, delivered, relayed, lost, withRelays, dup, gap, extra,
-    lockOps: counter.value + rv.value, lockErrors, stuck,
+    lockOps, lockErrors, stuck,
     poolOk, poolBroken, poolOther, poolRebuilds,
     nestedOk: nest[0], nestedBroken: nest[1], nestedWrong: nest[2],
     startFailures, hangs, notes,
