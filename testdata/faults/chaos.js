@@ -39,6 +39,7 @@ const HANG = 60 // seconds after which a wait counts as a hang
 const q = new Queue(), qb = new Queue(20), fwd = new Queue()
 const acked = new mp.Array('i', MAXID)   // by producer id: puts that returned
 const held = new mp.Array('i', MAXID)    // by locker id: critical sections done
+const got = new mp.Array('i', MAXID)     // by relay id: gets that returned
 const rv = new Value('i', 0)             // bumped under its own RLock
 // The lockers' roles: the lock they take, the counter they bump under it,
 // how deep they take it.
@@ -58,10 +59,12 @@ function produce(q, acked, id, stop) {
   }
 }
 
-function relay(qb, fwd, stop) {
+function relay(qb, fwd, got, id, stop) {
   while (!stop.value) {
     let it
     try { it = qb.get(true, 0.05) } catch (e) { if (e instanceof mp.Empty) continue; throw e }
+    got[id] = got[id] + 1
+    it.r = id
     fwd.put(it)
   }
 }
@@ -135,7 +138,7 @@ function spawn(role) {
       p = new Process({target: useLock, args: [g.lock, g.counter, held, id, stop, g.depth], name: `${role}-${id}`})
       break
     }
-    case 'relay': p = new Process({target: relay, args: [qb, fwd, stop], name: `relay-${id}`}); break
+    case 'relay': p = new Process({target: relay, args: [qb, fwd, got, id, stop], name: `relay-${id}`}); break
     case 'nester': p = new Process({target: nested, args: [nest, stop], name: `nester-${id}`}); break
   }
   try {
@@ -147,9 +150,10 @@ function spawn(role) {
   }
   return {p, role, id}
 }
-const producers = []
+const producers = [], relays = []
 function track(c) {
   if (c.role === 'producer') producers.push(c.id)
+  if (c.role === 'relay') relays.push(c)
   if (guards[c.role]) guards[c.role].ids.push(c.id)
   return c
 }
@@ -179,9 +183,10 @@ function replaceDead() {
 const next = new Map()
 const counts = new Map()
 let delivered = 0, relayed = 0, dup = 0, gap = 0
+const passed = new Map() // by relay id: items it passed on
 function take(it, via) {
   delivered++
-  if (via === fwd) relayed++
+  if (via === fwd) { relayed++; passed.set(it.r, (passed.get(it.r) || 0) + 1) }
   if (it.p % 2) {
     let c = counts.get(it.p)
     if (!c) counts.set(it.p, c = [])
@@ -360,9 +365,19 @@ function main() {
       if (k > 0 && seq > a) { extra++; note(`producer ${id}: seq ${seq} delivered, ${a} puts returned`) }
     }
   }
-  // A relay that died had got at most one item it had not passed on yet.
-  const lost = Math.max(0, missing - deaths.relay)
-  const withRelays = missing - lost
+  // Items a relay got and did not pass on went with it when it died: one
+  // at most, and we know which relays had one (got says so), but for a
+  // relay killed between its get() returning and its count of it.
+  let withRelays = 0, relayErrors = 0
+  for (const c of relays) {
+    const k = got[c.id] - (passed.get(c.id) || 0)
+    if (k === 1 && c.p.exitcode === -9) withRelays++
+    else if (k !== 0) relayErrors++, note(`relay ${c.id} (exit ${c.p.exitcode}) got ${got[c.id]} items, passed ${passed.get(c.id) || 0} on`)
+  }
+  // A missing item no relay had: lost, or in the relay killed between its
+  // get() returning and its count (we cannot tell these apart).
+  const unexplained = missing - withRelays
+  const lost = Math.max(0, unexplained - deaths.relay)
   // A locker killed inside its critical section may have bumped the counter
   // and not its own count: at most one apart per death. A counter below the
   // sum of the lockers' own counts would be two lockers inside at once.
@@ -378,7 +393,7 @@ function main() {
 
   console.log('result', JSON.stringify({
     seconds: SECONDS, children: nextId, deaths, early: early.count,
-    put, delivered, relayed, lost, withRelays, dup, gap, extra,
+    put, delivered, relayed, lost, withRelays, unexplained, relayErrors, dup, gap, extra,
     lockOps, lockErrors, stuck,
     poolOk, poolBroken, poolOther, poolRebuilds,
     nestedOk: nest[0], nestedBroken: nest[1], nestedWrong: nest[2],
