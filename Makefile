@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/mpjs
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build test race demo bench lint fuzz clean
+.PHONY: build test race demo bench lint fuzz chaos clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) .
@@ -12,6 +12,12 @@ build:
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+# A minute of the chaos test (make test runs 8 s of it): a busy script's
+# processes SIGKILLed at random; -v shows the counts. Under -race, which
+# slows the children, not the minute, and catches races on the fault paths.
+chaos:
+	MPJS_CHAOS=60s $(GO) test -race -run '^TestChaos$$' -count=1 -v .
 
 demo: build
 	./$(BIN) demo --all

@@ -2,6 +2,7 @@ package host
 
 import (
 	"errors"
+	"math"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -223,41 +224,145 @@ func (r RMutex) forceRelease(dead Owner) bool {
 
 // Semaphore layout, 32 words (128 bytes):
 //
-//	0       count
-//	1       sleepers
-//	2       bound (BoundedSemaphore: the initial value; 0: none)
-//	3       1 when units are tracked per holder (the initial value is > 0)
-//	4..31   14 holder entries of (Owner, units held)
+//	0..1    the state, one 64-bit word: the count in its low half (word 0,
+//	        which sleepers wait on) and, in its high half (word 1), the
+//	        Owner whose change of the count is in flight (0: none)
+//	2       sleepers
+//	3       bound (BoundedSemaphore: the initial value; 0: none)
+//	4       1 when units are tracked per holder (the initial value is > 0)
+//	6..31   13 holder entries of (Owner, state): state is the units held,
+//	        with semTentAcquire or semTentRelease set during a change
 //
 // The holder entries let the host give back the units of a process that
 // ends while it holds them. A Semaphore that starts at 0 is a signal (one
 // process releases what another acquires), so nothing is tracked for it.
+//
+// A process can be killed between any two of its instructions, and the
+// count and its entry are two words, so a tracked change goes in steps the
+// host can always read back after a death: the process marks its entry
+// tentative (the change it is about to make), changes the count and
+// records itself as in flight in one compare-and-swap (the commit), writes
+// its entry's new units, and clears the in flight mark. One change is in
+// flight at a time (the others wait the few instructions it takes). After
+// a death, the in flight mark says whether the commit happened: if it
+// names the dead process, the count changed and a tentative entry is
+// missing that change; otherwise a tentative entry never committed. (The
+// words are little-endian halves of the state: Linux on amd64 or arm64.)
 const (
 	SemaphoreWords = 32
-	semEntries     = (SemaphoreWords - 4) / 2
+	semEntries     = (SemaphoreWords - 6) / 2
+
+	semTentAcquire = 1 << 31
+	semTentRelease = 1 << 30
+	semUnits       = semTentRelease - 1
+)
+
+// testHookSem, when a test sets it, is called at the steps of a tracked
+// change (see Semaphore): a test kills the "process" there.
+var testHookSem func(step semStep)
+
+type semStep int
+
+const (
+	semMarked    semStep = iota + 1 // the entry is tentative
+	semCommitted                    // the count changed; the entry not yet
 )
 
 // Semaphore is a counting semaphore.
 type Semaphore struct{ w []uint32 }
 
-// SemaphoreAt returns the Semaphore whose words start at p.
+// SemaphoreAt returns the Semaphore whose words start at p (8-byte aligned).
 func SemaphoreAt(p *uint32) Semaphore { return Semaphore{words(unsafe.Pointer(p), SemaphoreWords)} }
+
+func (s Semaphore) state() *uint64 { return (*uint64)(unsafe.Pointer(&s.w[0])) }
+func (s Semaphore) count() *uint32 { return &s.w[0] }
+
+func stateOf(count uint32, flight Owner) uint64 { return uint64(count) | uint64(flight)<<32 }
 
 // Init sets the initial value, before the semaphore is shared.
 func (s Semaphore) Init(value uint32, bounded bool) {
-	atomic.StoreUint32(&s.w[0], value)
+	atomic.StoreUint64(s.state(), stateOf(value, 0))
 	if bounded {
-		atomic.StoreUint32(&s.w[2], value)
+		atomic.StoreUint32(&s.w[3], value)
 	}
 	if value > 0 {
-		atomic.StoreUint32(&s.w[3], 1)
+		atomic.StoreUint32(&s.w[4], 1)
+	}
+}
+
+// entry returns o's holder entry: its owner and state words. With create,
+// a free one is taken if o has none. ok is false when units are not
+// tracked, or no entry is free (this change is not tracked then).
+func (s Semaphore) entry(o Owner, create bool) (owner, state *uint32, ok bool) {
+	if atomic.LoadUint32(&s.w[4]) == 0 {
+		return nil, nil, false
+	}
+	for i := 0; i < semEntries; i++ {
+		if e := s.w[6+2*i:]; Owner(atomic.LoadUint32(&e[0])) == o {
+			return &e[0], &e[1], true
+		}
+	}
+	if !create {
+		return nil, nil, false
+	}
+	for i := 0; i < semEntries; i++ {
+		if e := s.w[6+2*i:]; atomic.CompareAndSwapUint32(&e[0], 0, uint32(o)) {
+			atomic.StoreUint32(&e[1], 0)
+			return &e[0], &e[1], true
+		}
+	}
+	return nil, nil, false // more holders at once than entries
+}
+
+// settle ends a tracked change: o's entry holds units, and nothing of o is
+// in flight any more. An entry with no units is given up.
+func (s Semaphore) settle(o Owner, owner, state *uint32, units uint32) {
+	atomic.StoreUint32(state, units)
+	if units == 0 {
+		atomic.StoreUint32(owner, 0)
+	}
+	for {
+		v := atomic.LoadUint64(s.state())
+		if Owner(v>>32) != o || atomic.CompareAndSwapUint64(s.state(), v, v&math.MaxUint32) {
+			return
+		}
+	}
+}
+
+// change moves the count by delta (+1 or -1) for o: at once if another
+// change is in flight, it waits for that one to end; it fails when the count
+// is 0 (acquire) or at bound (release). With tracked, o is recorded as in
+// flight.
+func (s Semaphore) change(o Owner, delta int32, bound uint32, tracked bool) bool {
+	for i := 0; ; i++ {
+		v := atomic.LoadUint64(s.state())
+		c := uint32(v)
+		if v>>32 != 0 {
+			// Another change is in flight for a few instructions; or its
+			// process died there, and the host repairs it soon.
+			if i < spins {
+				pause()
+			} else {
+				time.Sleep(50 * time.Microsecond)
+			}
+			continue
+		}
+		if delta < 0 && c == 0 || delta > 0 && bound != 0 && c >= bound {
+			return false
+		}
+		var flight Owner
+		if tracked {
+			flight = o
+		}
+		if atomic.CompareAndSwapUint64(s.state(), v, stateOf(uint32(int32(c)+delta), flight)) {
+			return true
+		}
 	}
 }
 
 // Acquire takes one unit, waiting at most timeout.
 func (s Semaphore) Acquire(o Owner, timeout time.Duration) bool {
-	if s.tryAcquire() {
-		s.track(o)
+	if s.tryAcquire(o) {
 		return true
 	}
 	if timeout == 0 {
@@ -266,20 +371,18 @@ func (s Semaphore) Acquire(o Owner, timeout time.Duration) bool {
 	dl := deadlineAfter(timeout)
 	for i := 0; i < spins; i++ {
 		pause()
-		if s.tryAcquire() {
-			s.track(o)
+		if s.tryAcquire(o) {
 			return true
 		}
 	}
 	for {
-		atomic.AddUint32(&s.w[1], 1)
+		atomic.AddUint32(&s.w[2], 1)
 		left := dl.left()
 		if left != 0 {
-			futexWait(&s.w[0], 0, left)
+			futexWait(s.count(), 0, left)
 		}
-		atomic.AddUint32(&s.w[1], ^uint32(0))
-		if s.tryAcquire() {
-			s.track(o)
+		atomic.AddUint32(&s.w[2], ^uint32(0))
+		if s.tryAcquire(o) {
 			return true
 		}
 		if left == 0 {
@@ -288,105 +391,119 @@ func (s Semaphore) Acquire(o Owner, timeout time.Duration) bool {
 	}
 }
 
-func (s Semaphore) tryAcquire() bool {
-	for {
-		c := atomic.LoadUint32(&s.w[0])
-		if c == 0 {
-			return false
-		}
-		if atomic.CompareAndSwapUint32(&s.w[0], c, c-1) {
-			return true
-		}
+func (s Semaphore) tryAcquire(o Owner) bool {
+	if atomic.LoadUint32(s.count()) == 0 {
+		return false // the common wait: no entry to mark and unmark
 	}
-}
-
-// track records one more unit held by o (only o writes its entry).
-func (s Semaphore) track(o Owner) {
-	if atomic.LoadUint32(&s.w[3]) == 0 {
-		return
-	}
-	for i := 0; i < semEntries; i++ {
-		if e := s.w[4+2*i:]; Owner(atomic.LoadUint32(&e[0])) == o {
-			atomic.AddUint32(&e[1], 1)
-			return
+	owner, state, tracked := s.entry(o, true)
+	var units uint32
+	if tracked {
+		units = atomic.LoadUint32(state) & semUnits
+		atomic.StoreUint32(state, units|semTentAcquire)
+		if testHookSem != nil {
+			testHookSem(semMarked)
 		}
 	}
-	for i := 0; i < semEntries; i++ {
-		if e := s.w[4+2*i:]; atomic.CompareAndSwapUint32(&e[0], 0, uint32(o)) {
-			atomic.StoreUint32(&e[1], 1)
-			return
+	if !s.change(o, -1, 0, tracked) {
+		if tracked {
+			s.settle(o, owner, state, units)
 		}
+		return false
 	}
-	// More holders at once than entries: this unit is not tracked.
-}
-
-func (s Semaphore) untrack(o Owner) {
-	if atomic.LoadUint32(&s.w[3]) == 0 {
-		return
-	}
-	for i := 0; i < semEntries; i++ {
-		e := s.w[4+2*i:]
-		if Owner(atomic.LoadUint32(&e[0])) == o {
-			if atomic.AddUint32(&e[1], ^uint32(0)) == 0 {
-				atomic.StoreUint32(&e[0], 0)
-			}
-			return
+	if tracked {
+		if testHookSem != nil {
+			testHookSem(semCommitted)
 		}
+		s.settle(o, owner, state, units+1)
 	}
+	return true
 }
 
 // Release gives one unit back (any process may). A BoundedSemaphore refuses
 // to go above its initial value.
 func (s Semaphore) Release(o Owner) error {
-	if bound := atomic.LoadUint32(&s.w[2]); bound != 0 {
-		for {
-			c := atomic.LoadUint32(&s.w[0])
-			if c >= bound {
-				return ErrTooManyRelease
-			}
-			if atomic.CompareAndSwapUint32(&s.w[0], c, c+1) {
-				break
+	owner, state, tracked := s.entry(o, false)
+	var units uint32
+	if tracked {
+		if units = atomic.LoadUint32(state) & semUnits; units == 0 {
+			tracked = false // it holds none: the release is not its own unit's
+		} else {
+			atomic.StoreUint32(state, units|semTentRelease)
+			if testHookSem != nil {
+				testHookSem(semMarked)
 			}
 		}
-	} else {
-		atomic.AddUint32(&s.w[0], 1)
 	}
-	s.untrack(o)
-	if atomic.LoadUint32(&s.w[1]) != 0 {
-		futexWake(&s.w[0], 1)
+	if !s.change(o, +1, atomic.LoadUint32(&s.w[3]), tracked) {
+		if tracked {
+			s.settle(o, owner, state, units)
+		}
+		return ErrTooManyRelease
+	}
+	if tracked {
+		if testHookSem != nil {
+			testHookSem(semCommitted)
+		}
+		s.settle(o, owner, state, units-1)
+	}
+	if atomic.LoadUint32(&s.w[2]) != 0 {
+		futexWake(s.count(), 1)
 	}
 	return nil
 }
 
 // Value is the current count.
-func (s Semaphore) Value() uint32 { return atomic.LoadUint32(&s.w[0]) }
+func (s Semaphore) Value() uint32 { return atomic.LoadUint32(s.count()) }
 
-// forceRelease gives back the units dead held and reports how many.
+// forceRelease gives back the units dead held and reports how many. Call it
+// only once dead has ended: it finishes or undoes the change dead had in
+// flight, from what the words say.
 func (s Semaphore) forceRelease(dead Owner) uint32 {
+	var held int64
+	var tent uint32
 	for i := 0; i < semEntries; i++ {
-		e := s.w[4+2*i:]
+		e := s.w[6+2*i:]
 		if Owner(atomic.LoadUint32(&e[0])) != dead {
 			continue
 		}
-		n := atomic.SwapUint32(&e[1], 0)
+		st := atomic.LoadUint32(&e[1])
+		held, tent = int64(st&semUnits), st&^semUnits
+		atomic.StoreUint32(&e[1], 0)
 		atomic.StoreUint32(&e[0], 0)
-		bound := atomic.LoadUint32(&s.w[2])
-		given := uint32(0)
-		for given < n {
-			c := atomic.LoadUint32(&s.w[0])
-			if bound != 0 && c >= bound {
-				break
-			}
-			if atomic.CompareAndSwapUint32(&s.w[0], c, c+1) {
-				given++
-			}
-		}
-		if given > 0 {
-			futexWake(&s.w[0], int(given))
-		}
-		return given
+		break
 	}
-	return 0
+	for {
+		v := atomic.LoadUint64(s.state())
+		if Owner(v>>32) != dead {
+			break // its tentative change, if any, never committed
+		}
+		if atomic.CompareAndSwapUint64(s.state(), v, v&math.MaxUint32) {
+			// It committed and died before its entry said so.
+			switch tent {
+			case semTentAcquire:
+				held++
+			case semTentRelease:
+				held--
+			}
+			break
+		}
+	}
+	given := uint32(0)
+	bound := atomic.LoadUint32(&s.w[3])
+	for int64(given) < held {
+		v := atomic.LoadUint64(s.state())
+		if bound != 0 && uint32(v) >= bound {
+			break
+		}
+		// The count is the low half: another change may be in flight.
+		if atomic.CompareAndSwapUint64(s.state(), v, v+1) {
+			given++
+		}
+	}
+	if given > 0 {
+		futexWake(s.count(), int(given))
+	}
+	return given
 }
 
 // Event is a flag processes can wait for: word 0 the flag, word 1 sleepers.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -458,4 +459,75 @@ func lockTestChild(mode string) int {
 		time.Sleep(time.Hour) // until killed
 	}
 	return 2
+}
+
+// A process can be killed between any two instructions of a Semaphore
+// change. Whatever step it dies at, the host's repair gives back exactly
+// the units it held: none lost (the others would wait forever), none given
+// twice (two holders of a BoundedSemaphore(1) at once).
+func TestSemaphoreDeathAtEachStep(t *testing.T) {
+	mem, _ := testMem(t, 4096)
+	const dead, other Owner = 5, 6
+	// die runs f as the process that dies at step.
+	die := func(step semStep, f func()) {
+		testHookSem = func(s semStep) {
+			if s == step {
+				runtime.Goexit()
+			}
+		}
+		done := make(chan struct{})
+		go func() { defer close(done); f() }()
+		<-done
+		testHookSem = nil
+	}
+	for _, bounded := range []bool{false, true} {
+		for _, tc := range []struct {
+			name    string
+			holds   bool // dead holds the unit before the step
+			release bool // dead dies releasing (else acquiring)
+			step    semStep
+			give    uint32 // the units the repair gives back
+		}{
+			{"acquire, marked", false, false, semMarked, 0},
+			{"acquire, committed", false, false, semCommitted, 1},
+			{"release, marked", true, true, semMarked, 1},
+			{"release, committed", true, true, semCommitted, 0},
+		} {
+			s := SemaphoreAt(wordAt(mem, 0))
+			clear(s.w)
+			s.Init(1, bounded)
+			if tc.holds && !s.Acquire(dead, 0) {
+				t.Fatal("first acquire")
+			}
+			if tc.release {
+				die(tc.step, func() { s.Release(dead) })
+			} else {
+				die(tc.step, func() { s.Acquire(dead, 0) })
+			}
+			// Whatever dead did, another process tries to take a unit,
+			// before the repair or after: a change in flight holds it up
+			// until the repair, which the host makes once dead is reaped.
+			took := make(chan bool)
+			go func() { took <- s.Acquire(other, 0) }()
+			if n := s.forceRelease(dead); n != tc.give {
+				t.Errorf("bounded %v, %s: the repair gave back %d units, want %d", bounded, tc.name, n, tc.give)
+			}
+			otherHolds := <-took
+			want := uint32(1)
+			if otherHolds {
+				want = 0
+			}
+			if v := s.Value(); v != want {
+				t.Errorf("bounded %v, %s: value %d after the repair (the other process holds a unit: %v), want %d", bounded, tc.name, v, otherHolds, want)
+			}
+			if otherHolds {
+				if err := s.Release(other); err != nil {
+					t.Errorf("bounded %v, %s: release by the other: %v", bounded, tc.name, err)
+				}
+			}
+			if v := s.Value(); v != 1 {
+				t.Errorf("bounded %v, %s: value %d at the end, want 1", bounded, tc.name, v)
+			}
+		}
+	}
 }

@@ -37,6 +37,17 @@ const drainTimeout = 5 * time.Second
 // readyTimeout bounds how long a freshly executed child may take to boot.
 const readyTimeout = 30 * time.Second
 
+// bootTries is how many children start() boots for one process before it
+// gives up: a child killed from outside while it boots is replaced.
+const bootTries = 3
+
+// Test hooks: testHookReap is called by each reaper just before it settles
+// its process, testHookBoot when a child was executed and boot waits for it.
+var (
+	testHookReap func(p *proc)
+	testHookBoot func(p *proc)
+)
+
 // Config tunes a Supervisor.
 type Config struct {
 	Exe      string    // the binary to re-execute (os.Executable())
@@ -84,6 +95,11 @@ type proc struct {
 	done   chan struct{} // closed when reaped
 	served chan struct{} // closed when serve has read the channel to its end
 	exit   int
+	// ending is set (under Supervisor.mu) when the reaper settles the
+	// process: as a spare if info.ID is 0 then, otherwise as the started
+	// process info names. From then on it can no longer be given a target,
+	// and its info no longer changes.
+	ending bool
 }
 
 type spawnReq struct {
@@ -212,6 +228,9 @@ func (s *Supervisor) boot() (*proc, error) {
 		return nil, r.err
 	}
 	p := r.p
+	if testHookBoot != nil {
+		testHookBoot(p)
+	}
 	t := time.NewTimer(readyTimeout)
 	defer t.Stop()
 	select {
@@ -244,21 +263,33 @@ func (s *Supervisor) reap(p *proc) {
 	case <-time.After(drainTimeout):
 	}
 	p.conn.Close()
+	if testHookReap != nil {
+		testHookReap(p)
+	}
+	// Decide, once, what ended: a spare (which start can no longer take)
+	// or the process it was started as (see start).
+	s.mu.Lock()
+	p.ending = true
+	info := p.info
+	for i, sp := range s.spares {
+		if sp == p {
+			s.spares = append(s.spares[:i], s.spares[i+1:]...)
+			break
+		}
+	}
+	s.mu.Unlock()
 	// Services settle what the process held (locks, queue items) before
 	// anyone can see that it ended: a join() returns after that.
-	s.mu.Lock()
-	info := p.info
-	s.mu.Unlock()
 	if info.ID != 0 {
 		s.exited(info)
 	}
 	s.mu.Lock()
 	p.exit = code
 	var orphans []*proc
-	if p.info.ID != 0 { // a started process, not a spare
+	if info.ID != 0 { // a started process, not a spare
 		s.live--
 		for _, c := range s.procs {
-			if c.parent == p.info.ID {
+			if c.parent == info.ID {
 				select {
 				case <-c.done:
 					delete(s.procs, c.info.ID) // nobody can ask about it any more
@@ -267,13 +298,6 @@ func (s *Supervisor) reap(p *proc) {
 						orphans = append(orphans, c)
 					}
 				}
-			}
-		}
-	} else {
-		for i, sp := range s.spares {
-			if sp == p {
-				s.spares = append(s.spares[:i], s.spares[i+1:]...)
-				break
 			}
 		}
 	}
@@ -291,12 +315,21 @@ func (s *Supervisor) serve(p *proc) {
 	for {
 		f, err := p.conn.Read()
 		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, syscall.ECONNRESET) {
+			// A frame cut short by the end of the stream is the process
+			// dying in the middle of a write (a frame with descriptors
+			// takes two): nothing to warn about.
+			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, syscall.ECONNRESET) {
 				s.fault(p, err)
 			}
 			return
 		}
 		if err := s.dispatch(p, f); err != nil {
+			if peerGone(err) {
+				// A reply the process can no longer take: it is gone
+				// (killed in the middle of a call, say), which breaks
+				// nothing. What it wrote before is still to be read.
+				continue
+			}
 			s.fault(p, err)
 			return
 		}
@@ -411,43 +444,88 @@ func (s *Supervisor) start(parent int64, spec StartSpec) (ProcInfo, error) {
 	s.live++
 	s.nextID++
 	id := s.nextID
-	var p *proc
-	if n := len(s.spares); n > 0 {
-		p = s.spares[n-1]
-		s.spares = s.spares[:n-1]
-	} else if s.spareTarget < s.cfg.Spares {
-		s.spareTarget++ // we had to wait: keep one more ready next time
+	if len(s.spares) == 0 && s.spareTarget < s.cfg.Spares {
+		s.spareTarget++ // we will have to wait: keep one more ready next time
 	}
 	s.mu.Unlock()
 
+	parentInfo := s.info(parent)
+	var info ProcInfo
 	for {
+		// A spare, or a child booted now, becomes process id here, unless
+		// its reaper has settled it already.
+		s.mu.Lock()
+		var p *proc
+		for p == nil && len(s.spares) > 0 {
+			n := len(s.spares)
+			p = s.spares[n-1]
+			s.spares = s.spares[:n-1]
+			if p.ending {
+				p = nil
+			}
+		}
+		s.mu.Unlock()
 		if p == nil {
 			var err error
-			if p, err = s.boot(); err != nil {
-				s.mu.Lock()
-				s.live--
-				s.mu.Unlock()
-				return ProcInfo{}, err
+			for try := 1; ; try++ {
+				if p, err = s.boot(); err == nil {
+					break
+				}
+				var pe *ProcessError
+				if errors.As(err, &pe) || try == bootTries {
+					s.mu.Lock()
+					s.live--
+					s.mu.Unlock()
+					if pe == nil {
+						err = processErrorf("cannot start %q: %v", spec.Name, err)
+					}
+					return ProcInfo{}, err
+				}
 			}
+		}
+		s.mu.Lock()
+		if p.ending {
+			s.mu.Unlock()
+			continue // it died after it was ready
 		}
 		p.info = ProcInfo{ID: id, Pid: p.os.Pid, Name: spec.Name, Daemon: spec.Daemon}
 		p.parent = parent
-		s.mu.Lock()
 		s.procs[id] = p
+		info = p.info
 		s.mu.Unlock()
-		parentInfo := s.info(parent)
-		err := p.conn.Write(KindRun, 0, encodeRunSpec(RunSpec{Self: p.info, Parent: parentInfo, Payload: spec.Payload}), spec.Files...)
+		err := p.conn.Write(KindRun, 0, encodeRunSpec(RunSpec{Self: info, Parent: parentInfo, Payload: spec.Payload}), spec.Files...)
 		if err == nil {
 			break
 		}
-		// The spare died while it waited; forget it and boot another.
+		// It died while it waited (or cannot take the target: then it
+		// is ended here). If its reaper has not settled it yet, it ends
+		// as the spare it was, and another child becomes process id. If
+		// it has, that settled process id, which therefore ended at once
+		// (killed, say): nobody else may be process id.
+		p.os.Kill()
 		s.mu.Lock()
+		if p.ending {
+			s.mu.Unlock()
+			break
+		}
 		delete(s.procs, id)
+		p.info = ProcInfo{Pid: p.os.Pid}
+		p.parent = 0
+		if !peerGone(err) {
+			s.live--
+			s.mu.Unlock()
+			return ProcInfo{}, fmt.Errorf("start %q: %w", spec.Name, err)
+		}
 		s.mu.Unlock()
-		p = nil
 	}
 	go s.refill()
-	return p.info, nil
+	return info, nil
+}
+
+// peerGone reports whether a write failed because the process at the other
+// end is gone.
+func peerGone(err error) bool {
+	return errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed)
 }
 
 func (s *Supervisor) info(id int64) ProcInfo {
@@ -481,6 +559,10 @@ func (s *Supervisor) refill() {
 				p.os.Kill()
 			}
 			return
+		}
+		if p.ending {
+			s.mu.Unlock()
+			continue // it died at once; boot another
 		}
 		s.spares = append(s.spares, p)
 		s.mu.Unlock()

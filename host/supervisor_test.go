@@ -3,12 +3,16 @@ package host
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestMain lets the test binary act as a child: the supervisor under test
@@ -39,6 +43,20 @@ func fakeChild() int {
 		c.conn.uc.Write(append(h, byte(KindOK), 0, 1, 0, 0, 0))
 	case "unknown":
 		c.conn.Write(Kind(200), 1, nil)
+	case "deaf":
+		// It asks for shared memory and cannot take the answer, as a
+		// process killed in the middle of the call.
+		c.conn.uc.CloseRead()
+		var e Enc
+		e.Uint(uint64(ObjLock)).Int(0)
+		c.conn.Write(KindShmNew, 1, e.B)
+		return 3
+	case "cut":
+		// It dies in the middle of a frame that carries a descriptor
+		// (sent with the header; the payload follows in another write).
+		h := c.conn.header(KindShmNew, 1, 100, 1)
+		c.conn.uc.WriteMsgUnix(append(h, 1, 2, 3), unix.UnixRights(2), nil)
+		return 3
 	case "sleep":
 	}
 	select {} // until the host ends us
@@ -162,5 +180,136 @@ func TestMaxProcs(t *testing.T) {
 	n.Join(info.ID, -1)
 	if st := startAndJoin(t, n, "exit3"); st.ExitCode != 3 {
 		t.Fatalf("after a slot freed: exit %d", st.ExitCode)
+	}
+}
+
+// A spare that dies just as start() takes it, before its reaper settles it,
+// ends as the spare it was: the process started in its place under the same
+// id is not reported as ended (its locks would be released, its queue
+// leases taken back, its put pipe closed under it), and the count of live
+// processes stays right.
+func TestSpareDiesAsItIsTaken(t *testing.T) {
+	var spare *proc
+	hold, entered := make(chan struct{}), make(chan struct{})
+	testHookReap = func(p *proc) {
+		if p == spare {
+			close(entered)
+			<-hold
+		}
+	}
+	t.Cleanup(func() { testHookReap = nil }) // after the supervisor's Close
+	s, _ := newSupervisor(t, 0)
+	n := s.Local()
+	var mu sync.Mutex
+	ended := map[int64]int{}
+	s.OnExit(func(i ProcInfo) { mu.Lock(); ended[i.ID]++; mu.Unlock() })
+
+	// A start that found no spare makes the supervisor keep one.
+	startAndJoin(t, n, "exit3")
+	for deadline := time.Now().Add(30 * time.Second); spare == nil; {
+		s.mu.Lock()
+		if len(s.spares) > 0 {
+			spare = s.spares[0]
+		}
+		s.mu.Unlock()
+		if spare == nil && time.Now().After(deadline) {
+			t.Fatal("no spare was booted")
+		}
+		time.Sleep(time.Millisecond) // polling for the spare
+	}
+	spare.os.Kill()
+	<-entered // it is dead; its reaper waits to settle it
+	info, err := n.Start(StartSpec{Name: "sleeper", Payload: []byte("sleep")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(hold)
+	<-spare.done
+	if info.Pid == spare.os.Pid {
+		t.Fatalf("the dead spare (pid %d) was started as %+v", spare.os.Pid, info)
+	}
+	mu.Lock()
+	early := ended[info.ID]
+	mu.Unlock()
+	if early != 0 {
+		t.Fatalf("the spare's end was reported as the end of %+v, which runs", info)
+	}
+	if st, err := n.Join(info.ID, 0); err != nil || st.Done {
+		t.Fatalf("join(0) of the running process: %+v %v", st, err)
+	}
+	if list, _ := n.Active(); len(list) != 1 || list[0].ID != info.ID {
+		t.Fatalf("active: %+v, want %+v", list, info)
+	}
+	n.Signal(info.ID, syscall.SIGKILL)
+	if st, _ := n.Join(info.ID, -1); st.ExitCode != -9 {
+		t.Fatalf("exit %d, want -9", st.ExitCode)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ended[info.ID] != 1 || s.live != 0 {
+		t.Fatalf("the process's end was reported %d times, %d live processes are counted; want 1 and 0", ended[info.ID], s.live)
+	}
+}
+
+// A reply that cannot be written because the process it answers is gone
+// (or deaf) is not that process breaking the protocol: no warning, and the
+// rest of what it wrote is still read.
+//
+// Nor is a process that dies in the middle of writing a frame.
+func TestDeathInTheMiddleOfACallIsNoFault(t *testing.T) {
+	s, warn := newSupervisor(t, 0)
+	for _, b := range []string{"deaf", "cut"} {
+		if st := startAndJoin(t, s.Local(), b); st.ExitCode != 3 {
+			t.Errorf("%s: exit %d, want 3", b, st.ExitCode)
+		}
+	}
+	if w := warn.String(); w != "" {
+		t.Errorf("warnings: %q, want none", w)
+	}
+}
+
+// A child killed while it boots, before it is ready for its target, is
+// replaced: start() succeeds. One that keeps dying makes start() fail with a
+// ProcessError after bootTries children.
+func TestChildKilledWhileItBoots(t *testing.T) {
+	var boots, kill atomic.Int32
+	testHookBoot = func(p *proc) {
+		boots.Add(1)
+		if kill.Add(-1) >= 0 {
+			p.os.Kill()
+		}
+	}
+	t.Cleanup(func() { testHookBoot = nil }) // after the supervisor's Close
+	// No spares: every start boots its own child, and nothing else boots.
+	s, err := NewSupervisor(Config{Exe: os.Args[0], Warn: &syncBuffer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(time.Second) })
+	n := s.Local()
+	kill.Store(1)
+	if st := startAndJoin(t, n, "exit3"); st.ExitCode != 3 {
+		t.Fatalf("exit %d, want 3", st.ExitCode)
+	}
+	if b := boots.Load(); b != 2 {
+		t.Fatalf("%d boots, want the killed one and another", b)
+	}
+	boots.Store(0)
+	kill.Store(1 << 20)
+	_, err = n.Start(StartSpec{Name: "doomed", Payload: []byte("exit3")})
+	var pe *ProcessError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "before it was ready") {
+		t.Fatalf("start with every child killed: %v, want a ProcessError saying the child died before it was ready", err)
+	}
+	if b := boots.Load(); b != bootTries {
+		t.Fatalf("%d boots, want %d", b, bootTries)
+	}
+	s.mu.Lock()
+	live := s.live
+	s.mu.Unlock()
+	if live != 0 {
+		t.Fatalf("%d live processes counted after the failed start, want 0", live)
 	}
 }

@@ -127,8 +127,21 @@ func (c *Conn) header(kind Kind, id uint32, n, nfds int) []byte {
 	return h[:]
 }
 
-// Read returns the next frame. The payload is a fresh slice the caller may keep.
+// Read returns the next frame. The payload is a fresh slice the caller may
+// keep. An error ends the stream: descriptors that arrived for frames that
+// will never be complete (the peer died in the middle of one) are closed.
 func (c *Conn) Read() (Frame, error) {
+	f, err := c.read()
+	if err != nil {
+		for _, fd := range c.fds {
+			unix.Close(fd)
+		}
+		c.fds = nil
+	}
+	return f, err
+}
+
+func (c *Conn) read() (Frame, error) {
 	if err := c.fill(headerSize); err != nil {
 		return Frame{}, err
 	}

@@ -176,3 +176,27 @@ func TestMessages(t *testing.T) {
 		t.Fatal("a length larger than the message was accepted")
 	}
 }
+
+// The descriptors of a frame that never completes (its writer died in the
+// middle) are closed when Read reports the end, not leaked.
+func TestCutFrameClosesItsFiles(t *testing.T) {
+	a, b := pair(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	h := a.header(KindOK, 1, 100, 1)
+	if _, _, err := a.uc.WriteMsgUnix(append(h, "only part"...), unix.UnixRights(int(r.Fd())), nil); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	a.Close()
+	if _, err := b.Read(); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("read a cut frame: %v, want unexpected EOF", err)
+	}
+	// With the last read end closed, writing to the pipe fails.
+	if _, err := w.Write([]byte("x")); !errors.Is(err, unix.EPIPE) {
+		t.Fatalf("write to the pipe whose read end traveled in the cut frame: %v, want EPIPE (the reader leaked it)", err)
+	}
+}
