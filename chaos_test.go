@@ -69,6 +69,10 @@ const (
 // a process that died holding a lock, naming it.
 var chaosWarning = regexp.MustCompile(`^mpjs: process (\S+) \(pid (\d+)\) died holding (a Lock|an RLock|a unit of a (?:Bounded)?Semaphore|\d+ units of a (?:Bounded)?Semaphore); released (it|them)$`)
 
+// chaosHolds is what each locker role of chaos.js takes, as the warnings
+// name it.
+var chaosHolds = map[string]string{"locker": "a Lock", "rlocker": "an RLock", "slocker": "BoundedSemaphore"}
+
 // TestChaos runs testdata/faults/chaos.js while SIGKILLing random processes
 // of the run (any descendant of the host: producers, lock users, pool
 // workers, nested pools' workers, spares being booted) every 50-300 ms,
@@ -251,6 +255,11 @@ func TestChaos(t *testing.T) {
 		pid, _ := strconv.Atoi(m[2])
 		if !killed[pid] {
 			t.Errorf("a warning names pid %d, which the test did not kill: %s", pid, line)
+		}
+		// Each locker role holds one kind of lock (see chaos.js).
+		role, _, _ := strings.Cut(m[1], "-")
+		if want := chaosHolds[role]; want == "" || !strings.Contains(m[3], want) {
+			t.Errorf("a warning says %s held %s, which a %s does not take: %s", m[1], m[3], role, line)
 		}
 		warnings++
 	}
