@@ -69,6 +69,14 @@ const (
 // a process that died holding a lock, naming it.
 var chaosWarning = regexp.MustCompile(`^mpjs: process (\S+) \(pid (\d+)\) died holding (a Lock|an RLock|a unit of a (?:Bounded)?Semaphore|\d+ units of a (?:Bounded)?Semaphore); released (it|them)$`)
 
+// chaosHolds lists the kinds of lock each role of chaos.js takes: the
+// lockers their own, and every role the RLock of a synchronized Array it
+// writes to (an element write takes it, as in Python).
+var chaosHolds = map[string]string{
+	"producer": "|RLock|", "relay": "|RLock|", "nester": "|RLock|",
+	"locker": "|Lock|RLock|", "rlocker": "|RLock|", "slocker": "|BoundedSemaphore|RLock|",
+}
+
 // TestChaos runs testdata/faults/chaos.js while SIGKILLing random processes
 // of the run (any descendant of the host: producers, lock users, pool
 // workers, nested pools' workers, spares being booted) every 50-300 ms,
@@ -238,7 +246,7 @@ func TestChaos(t *testing.T) {
 
 	// stderr: the warnings of dead lock holders, each naming a process the
 	// killer killed; nothing else (no panic, no data race, no error).
-	warnings := 0
+	warnings := map[string]int{} // by kind of lock
 	for _, line := range strings.Split(strings.TrimSpace(errs), "\n") {
 		if line == "" {
 			continue
@@ -252,7 +260,14 @@ func TestChaos(t *testing.T) {
 		if !killed[pid] {
 			t.Errorf("a warning names pid %d, which the test did not kill: %s", pid, line)
 		}
-		warnings++
+		// Each role takes its kinds of locks (see chaos.js).
+		role, _, _ := strings.Cut(m[1], "-")
+		words := strings.Fields(m[3]) // "a Lock", "a unit of a BoundedSemaphore", ...
+		kind := words[len(words)-1]
+		if !strings.Contains(chaosHolds[role], "|"+kind+"|") {
+			t.Errorf("a warning says %s held %s, which a %s does not take: %s", m[1], m[3], role, line)
+		}
+		warnings[kind]++
 	}
 	if strings.Contains(errs, "panic:") || strings.Contains(errs, "goroutine ") || strings.Contains(errs, "DATA RACE") {
 		t.Errorf("a panic or a data race on stderr:\n%s", tail(errs, 8000))
@@ -265,7 +280,7 @@ func TestChaos(t *testing.T) {
 	seenMu.Lock()
 	nseen := len(seen)
 	seenMu.Unlock()
-	t.Logf("ran %v (chaos %v): %d kills of %d processes seen; %d children started, killed by role %v; %d lock-holder warnings",
+	t.Logf("ran %v (chaos %v): %d kills of %d processes seen; %d children started, killed by role %v; warnings of dead holders by kind of lock %v",
 		elapsed.Round(time.Millisecond), d, kills, nseen, r.Children, r.Deaths, warnings)
 	t.Logf("queue: %d puts acknowledged, %d items delivered (%d through relays), lost %d, duplicated %d, out of order %d, beyond the in-flight one %d, gone with a killed relay %d (%d more maybe)",
 		r.Put, r.Delivered, r.Relayed, r.Lost, r.Dup, r.Gap, r.Extra, r.WithRelays, r.Unexplained)

@@ -118,12 +118,7 @@ func waitGone(t *testing.T, pids []int, limit time.Duration) {
 		if err != nil {
 			t.Fatalf("pidfd_open %d: %v", pid, err)
 		}
-		ms := int(time.Until(deadline) / time.Millisecond)
-		if ms < 0 {
-			ms = 0
-		}
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(fds, ms)
+		n, err := pollExit(fd, deadline)
 		unix.Close(fd)
 		if err != nil {
 			t.Fatalf("poll: %v", err)
@@ -165,6 +160,18 @@ func TestNoOrphansWhenHostIsKilled(t *testing.T) {
 	}
 	cmd.Wait()
 	waitGone(t, pids, time.Second)
+}
+
+// pollExit waits until the process of pidfd fd ends or deadline passes; n
+// is 0 when it did not end.
+func pollExit(fd int, deadline time.Time) (n int, err error) {
+	for {
+		ms := max(0, int(time.Until(deadline)/time.Millisecond))
+		n, err = unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, ms)
+		if err != unix.EINTR {
+			return n, err
+		}
+	}
 }
 
 // procStart returns the start time of process pid (clock ticks since boot,
@@ -247,8 +254,7 @@ func waitProcsGone(t *testing.T, procs map[int]uint64, limit time.Duration) {
 			unix.Close(fd) // ended, and the pid was reused (or is going)
 			continue
 		}
-		ms := max(0, int(time.Until(deadline)/time.Millisecond))
-		n, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, ms)
+		n, err := pollExit(fd, deadline)
 		unix.Close(fd)
 		if err != nil {
 			t.Fatalf("poll pidfd of %d: %v", pid, err)

@@ -37,6 +37,8 @@ const ROLES = {producer: 4, relay: 2, locker: 2, rlocker: 1, slocker: 1, nester:
 const HANG = 60 // seconds after which a wait counts as a hang
 
 const q = new Queue(), qb = new Queue(20), fwd = new Queue()
+// The arrays are synchronized (each element read or write takes the
+// array's RLock, as in Python), so every role may die holding an RLock.
 const acked = new mp.Array('i', MAXID)   // by producer id: puts that returned
 const held = new mp.Array('i', MAXID)    // by locker id: critical sections done
 const got = new mp.Array('i', MAXID)     // by relay id: gets that returned
