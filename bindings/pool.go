@@ -72,6 +72,8 @@ const poolJS = `({
 		return C;
 	},
 	iteratorProto: Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())),
+	reflectApply: Reflect.apply,
+	arrayOf: Array.of,
 })`
 
 // poolModule is the pool state of one VM (one per Module).
@@ -81,6 +83,12 @@ type poolModule struct {
 	fns     map[string]goja.Callable
 	resProt *goja.Object // AsyncResult.prototype
 	itProt  *goja.Object // IMapIterator.prototype
+
+	// values and array move items between Go and the VM in one go.
+	reflectApply goja.Callable // Reflect.apply
+	arrayOf      goja.Callable // Array.of
+	sink         goja.Value    // a native function that keeps its arguments in sunk
+	sunk         []goja.Value
 
 	mu      sync.Mutex
 	events  []host.PoolResult
@@ -142,8 +150,12 @@ type poolJob struct {
 	kind   jobKind
 	total  int // chunks, once known (-1 while an imap still feeds)
 	chunks []chunkResult
-	got    int
-	arrive []int // chunk indices in arrival order (imapUnordered)
+	// A map's results are decoded straight into their place in all: item
+	// i of chunk c is all[c*chunkSize+i] (size 0: not a map).
+	size, chunkSize int
+	all             []goja.Value
+	got             int
+	arrive          []int // chunk indices in arrival order (imapUnordered)
 
 	done    bool // the value or the error is known
 	settled bool // callbacks ran, promise resolved
@@ -332,6 +344,15 @@ func (c *poolChannel) encodeHandle() ([]byte, []*os.File, error) {
 // call runs one of the pool's JavaScript helpers.
 func (pm *poolModule) call(name string, args ...goja.Value) goja.Value {
 	pm.helpers()
+	v, err := pm.helper(name)(pm.js, args...)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// helper returns one of the pool's JavaScript helpers (helpers has run).
+func (pm *poolModule) helper(name string) goja.Callable {
 	f := pm.fns[name]
 	if f == nil {
 		var ok bool
@@ -340,11 +361,7 @@ func (pm *poolModule) call(name string, args ...goja.Value) goja.Value {
 		}
 		pm.fns[name] = f
 	}
-	v, err := f(pm.js, args...)
-	if err != nil {
-		panic(err)
-	}
-	return v
+	return f
 }
 
 // helpers compiles the pool's JavaScript and makes its classes on first
@@ -358,6 +375,13 @@ func (pm *poolModule) helpers() {
 		panic(fmt.Errorf("mp pool helpers: %w", err))
 	}
 	pm.js = v.(*goja.Object)
+	vm := pm.m.vm
+	pm.reflectApply = pm.helper("reflectApply")
+	pm.arrayOf = pm.helper("arrayOf")
+	pm.sink = vm.ToValue(func(call goja.FunctionCall) goja.Value {
+		pm.sunk = call.Arguments
+		return goja.Undefined()
+	})
 	pm.defineResult()
 	pm.defineIterator()
 }
@@ -570,8 +594,8 @@ func (pm *poolModule) submitMap(pl *pool, fname string, fn, iterable, chunksize 
 		panic(m.vm.NewTypeError("%s: iterable must be iterable (an array, a Set, a generator...), got %s", fname, describe(iterable)))
 	}
 	id := pm.define(pl, fname, fn)
-	arr := pm.call("toArray", iterable).(*goja.Object)
-	n := int(arr.Get("length").ToInteger())
+	items := pm.values(pm.call("toArray", iterable))
+	n := len(items)
 	cs := pm.chunksize(fname, chunksize, n, pl.procs)
 	total := (n + cs - 1) / cs
 	j := pm.newJob(pl, kind, total)
@@ -580,12 +604,10 @@ func (pm *poolModule) submitMap(pl *pool, fname string, fn, iterable, chunksize 
 		pm.settleQ = append(pm.settleQ, j)
 		return j
 	}
+	j.size, j.chunkSize = n, cs
 	for c := 0; c < total; c++ {
 		start := c * cs
-		// Read by index: exporting the whole array first would hold back
-		// the first chunk (workers start as soon as it is sent).
-		it := poolItems{arr: arr, start: start, n: min(start+cs, n) - start}
-		b, files := pm.encodeChunkSafe(j, fname, it, start)
+		b, files := pm.encodeChunkSafe(j, fname, items[start:min(start+cs, n)], start)
 		if err := pl.h.Submit(&host.PoolTask{Job: j.hj, Chunk: c, First: start, Fn: id, Mode: mode, Args: b, Files: files}); err != nil {
 			j.hj.Cancel()
 			m.throw(err)
@@ -596,14 +618,14 @@ func (pm *poolModule) submitMap(pl *pool, fname string, fn, iterable, chunksize 
 
 // encodeChunkSafe is encodeChunk that cancels the job's submitted chunks
 // when one cannot be sent.
-func (pm *poolModule) encodeChunkSafe(j *poolJob, fname string, it poolItems, first int) (b []byte, files []*os.File) {
+func (pm *poolModule) encodeChunkSafe(j *poolJob, fname string, items []goja.Value, first int) (b []byte, files []*os.File) {
 	ok := false
 	defer func() {
 		if !ok {
 			j.hj.Cancel()
 		}
 	}()
-	b, files = pm.encodeChunk(fname, it, first)
+	b, files = pm.encodeChunk(fname, items, first)
 	ok = true
 	return b, files
 }
@@ -618,8 +640,7 @@ func (pm *poolModule) submitApply(pl *pool, fname string, fn, args goja.Value) *
 		panic(m.vm.NewTypeError("%s: args must be an array, got %s", fname, describe(args)))
 	}
 	id := pm.define(pl, fname, fn)
-	ao := args.(*goja.Object)
-	b, files, err := m.encodeItems(poolItems{arr: ao, n: int(ao.Get("length").ToInteger())}, "args", 0)
+	b, files, err := m.encodeItems(pm.values(args), "args", 0)
 	if err != nil {
 		var ce *runtime.CaptureError
 		if errors.As(err, &ce) {

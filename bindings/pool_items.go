@@ -7,7 +7,7 @@ import (
 	"math"
 	"os"
 	"reflect"
-	"strconv"
+	"slices"
 
 	"github.com/dop251/goja"
 
@@ -28,10 +28,9 @@ import (
 // the codec altogether. (Shared references between different items are
 // not kept: each item is copied on its own, as each task is in Python.)
 const (
-	itemInt    = 'i'
-	itemFloat  = 'd'
-	itemCodec  = 'c'
-	numericTry = 3 // items sampled to decide whether to read an array in one go
+	itemInt   = 'i'
+	itemFloat = 'd'
+	itemCodec = 'c'
 )
 
 var (
@@ -39,67 +38,50 @@ var (
 	poolFloat64Type = reflect.TypeOf(float64(0))
 )
 
-// items is a run of values to encode: arr[start:start+n], or one value.
-type poolItems struct {
-	arr   *goja.Object
-	start int
-	n     int
-	one   goja.Value
-	flat  []any // arr exported in one go, when it looks like numbers
-}
-
-// arrayItems reads arr[start:start+n]; an array whose sampled items are
-// numbers is exported in one go (much cheaper than reading by index).
-func poolArrayItems(arr *goja.Object, start, n int, flat []any) poolItems {
-	it := poolItems{arr: arr, start: start, n: n, flat: flat}
-	if flat == nil && n >= 64 {
-		total := int(arr.Get("length").ToInteger())
-		numeric := true
-		for _, k := range [numericTry]int{start, start + n/2, start + n - 1} {
-			if t := arr.Get(strconv.Itoa(k)).ExportType(); t != poolInt64Type && t != poolFloat64Type {
-				numeric = false
-				break
-			}
-		}
-		if numeric {
-			if xs, ok := arr.Export().([]any); ok && len(xs) == total {
-				it.flat = xs
-			}
+// values returns the items of an array-like object, read as iteration
+// reads an array: holes are undefined, accessors are called.
+//
+// They are taken in one go rather than by index (Object.Get costs a
+// number formatted and parsed per item): Reflect.apply hands them to a
+// native function as its arguments, and for a plain dense array goja
+// passes the array's own backing store. The slice is then the array's
+// storage: when an item is an object, whose encoding may run a getter
+// that changes the array, the caller's slice is a copy.
+func (pm *poolModule) values(arr goja.Value) []goja.Value {
+	pm.helpers()
+	pm.sunk = nil
+	if _, err := pm.reflectApply(goja.Undefined(), pm.sink, goja.Undefined(), arr); err != nil {
+		panic(err)
+	}
+	vals := pm.sunk
+	pm.sunk = nil
+	for _, v := range vals {
+		if _, ok := v.(*goja.Object); ok {
+			return slices.Clone(vals)
 		}
 	}
-	return it
+	return vals
 }
 
-func (it *poolItems) get(i int) goja.Value {
-	if it.arr == nil {
-		return it.one
+// array makes a JavaScript array of vals (copied) in one go: Array.of
+// copies the slice, where NewArray converts each item.
+func (pm *poolModule) array(vals []goja.Value) *goja.Object {
+	pm.helpers()
+	v, err := pm.arrayOf(goja.Undefined(), vals...)
+	if err != nil {
+		panic(err)
 	}
-	return it.arr.Get(strconv.Itoa(it.start + i))
+	return v.(*goja.Object)
 }
 
 // encodeItems encodes the items; root names item i as root[first+i] in
 // errors. The descriptors of shared objects in the items come with them.
-func (m *Module) encodeItems(it poolItems, root string, first int) ([]byte, []*os.File, error) {
+func (m *Module) encodeItems(vals []goja.Value, root string, first int) ([]byte, []*os.File, error) {
 	enc, _ := m.rt.Codec()
 	m.outFiles = m.outFiles[:0]
-	n := it.n
-	if it.arr == nil {
-		n = 1
-	}
-	b := binary.AppendUvarint(make([]byte, 0, 16+6*n), uint64(n))
+	b := binary.AppendUvarint(make([]byte, 0, 16+4*len(vals)), uint64(len(vals)))
 	var one []byte
-	for i := 0; i < n; i++ {
-		if it.flat != nil {
-			switch x := it.flat[it.start+i].(type) {
-			case int64:
-				b = binary.AppendVarint(append(b, itemInt), x)
-				continue
-			case float64:
-				b = binary.LittleEndian.AppendUint64(append(b, itemFloat), math.Float64bits(x))
-				continue
-			}
-		}
-		v := it.get(i)
+	for i, v := range vals {
 		switch v.ExportType() {
 		case poolInt64Type:
 			b = binary.AppendVarint(append(b, itemInt), v.ToInteger())
@@ -129,8 +111,9 @@ func (m *Module) encodeItems(it poolItems, root string, first int) ([]byte, []*o
 
 var errPoolItems = errors.New("malformed items")
 
-// decodeItems decodes what encodeItems made, taking ownership of files.
-func (m *Module) decodeItems(b []byte, files []*os.File) ([]goja.Value, error) {
+// decodeItems decodes what encodeItems made, appending the values to out;
+// it takes ownership of files.
+func (m *Module) decodeItems(b []byte, files []*os.File, out []goja.Value) ([]goja.Value, error) {
 	_, dec := m.rt.Codec()
 	m.inFiles = files
 	defer func() {
@@ -142,7 +125,7 @@ func (m *Module) decodeItems(b []byte, files []*os.File) ([]goja.Value, error) {
 		return nil, errPoolItems
 	}
 	b = b[k:]
-	out := make([]goja.Value, 0, n)
+	out = slices.Grow(out, int(n))
 	vm := m.vm
 	for i := uint64(0); i < n; i++ {
 		if len(b) == 0 {
@@ -185,11 +168,12 @@ func (m *Module) decodeItems(b []byte, files []*os.File) ([]goja.Value, error) {
 	return out, nil
 }
 
-// encodeChunk encodes arr[start:end] as one task's items; a value that
-// cannot be sent is reported with its index in the whole iterable.
-func (pm *poolModule) encodeChunk(fname string, it poolItems, first int) ([]byte, []*os.File) {
+// encodeChunk encodes items as one task's; a value that cannot be sent
+// is reported with its index in the whole iterable (first is the index of
+// items[0]).
+func (pm *poolModule) encodeChunk(fname string, items []goja.Value, first int) ([]byte, []*os.File) {
 	m := pm.m
-	b, files, err := m.encodeItems(it, "iterable", first)
+	b, files, err := m.encodeItems(items, "iterable", first)
 	if err != nil {
 		var ce *runtime.CaptureError
 		if errors.As(err, &ce) {

@@ -227,8 +227,22 @@ func (pm *poolModule) absorb(r *host.PoolResult) {
 		} else {
 			errv = pm.remoteError(env.Get("0"), env.Get("1").String())
 		}
+	case j.size > 0:
+		// A map's chunk: its results go to their place in the whole.
+		if j.all == nil {
+			j.all = make([]goja.Value, j.size)
+		}
+		lo := r.Chunk * j.chunkSize
+		hi := min(lo+j.chunkSize, j.size)
+		v, err := pm.m.decodeItems(r.Payload, r.Files, j.all[lo:lo:hi])
+		if err == nil && len(v) != hi-lo {
+			err = fmt.Errorf("%d results for %d items", len(v), hi-lo)
+		}
+		if err != nil {
+			errv = pm.m.vm.NewGoError(fmt.Errorf("cannot decode a pool task's result: %w", err))
+		}
 	default:
-		v, err := pm.m.decodeItems(r.Payload, r.Files)
+		v, err := pm.m.decodeItems(r.Payload, r.Files, nil)
 		if err != nil {
 			errv = pm.m.vm.NewGoError(fmt.Errorf("cannot decode a pool task's result: %w", err))
 		} else {
@@ -245,7 +259,7 @@ func (pm *poolModule) absorb(r *host.PoolResult) {
 	case jobMap, jobApply:
 		if errv != nil {
 			j.err, j.done = errv, true
-			j.chunks = nil
+			j.chunks, j.all = nil, nil
 			pm.settleQ = append(pm.settleQ, j)
 			return
 		}
@@ -263,17 +277,8 @@ func (pm *poolModule) finishJob(j *poolJob) {
 			j.value = c.vals[0]
 		}
 	} else {
-		n := 0
-		for _, c := range j.chunks {
-			n += len(c.vals)
-		}
-		all := make([]any, 0, n)
-		for _, c := range j.chunks {
-			for _, v := range c.vals {
-				all = append(all, v)
-			}
-		}
-		j.value = pm.m.vm.NewArray(all...)
+		j.value = pm.array(j.all)
+		j.all = nil
 	}
 	j.chunks = nil
 	j.done = true
