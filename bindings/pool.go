@@ -54,10 +54,11 @@ const poolJS = `({
 		}
 		return out;
 	},
-	// runChunk applies fn to the items in order. (Array.prototype.map, a
-	// native loop, is the fastest way goja has; the arrow keeps fn's
-	// arguments to the item alone, as Python's map.) An async fn's promises
-	// are awaited together afterwards: see poolWorker.ok.
+	// runChunk applies fn to the items in order, for starmap and for a
+	// function goja cannot call directly (map's usual way is
+	// poolWorker.mapChunk). The arrow keeps fn's arguments to the item
+	// alone, as Python's map. An async fn's promises are awaited together
+	// afterwards: see poolWorker.ok.
 	runChunk(fn, items, star) {
 		return star ? items.map(a => fn(...a)) : items.map(x => fn(x));
 	},
