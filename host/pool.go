@@ -24,10 +24,12 @@ import (
 // The owner schedules: it keeps the queue of tasks and hands each ready
 // worker a window of them: one while nobody knows how long tasks take, then
 // about half a millisecond of work by the running average (at most 64), so
-// tiny tasks travel in batches and tasks of 0.5 ms or more go one by one.
-// When a worker goes idle with nothing queued, the owner revokes a task
-// another worker holds but has not started (work stealing): a window never
-// keeps work from an idle worker behind a long task.
+// tiny tasks travel in batches, and at least two, so that a worker finds
+// its next task waiting when it ends one instead of idling for a round
+// trip through the owner. When a worker goes idle with nothing queued, the
+// owner revokes a task another worker holds but has not started (work
+// stealing): a window never keeps work from an idle worker behind a long
+// task.
 //
 // A worker runs its tasks strictly in order and writes each result as soon
 // as the task ends, so when its channel reaches end-of-file the first task
@@ -518,12 +520,13 @@ func (p *Pool) unref(fn uint32) {
 
 // window is how many tasks a worker may hold: one while nobody knows how
 // long tasks take, then about half a millisecond of work (tiny tasks
-// travel in batches; tasks of 0.5 ms or more go one at a time), at most 64.
+// travel in batches), at least two (the one it runs and the next) and at
+// most 64.
 func (p *Pool) window() int {
 	if p.ewma == 0 {
 		return 1
 	}
-	return max(1, min(64, int(math.Ceil(500/p.ewma))))
+	return max(2, min(64, int(math.Ceil(500/p.ewma))))
 }
 
 // revoked takes back a task a worker gave back unstarted (lock held): it
