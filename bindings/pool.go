@@ -90,6 +90,7 @@ type poolModule struct {
 	arrayOf      goja.Callable // Array.of
 	sink         goja.Value    // a native function that keeps its arguments in sunk
 	sunk         []goja.Value
+	spare        []goja.Value // see buffer
 
 	mu      sync.Mutex
 	events  []host.PoolResult
