@@ -91,6 +91,8 @@ type poolModule struct {
 	sink         goja.Value    // a native function that keeps its arguments in sunk
 	sunk         []goja.Value
 	spare        []goja.Value // see buffer
+	boxes        *numberBoxes // nil until numberBoxes has run, or if unusable
+	boxesChecked bool
 
 	mu      sync.Mutex
 	events  []host.PoolResult
@@ -351,6 +353,14 @@ func (pm *poolModule) call(name string, args ...goja.Value) goja.Value {
 		panic(err)
 	}
 	return v
+}
+
+// numberBoxes returns the VM's numberBoxes, or nil if they cannot be used.
+func (pm *poolModule) numberBoxes() *numberBoxes {
+	if !pm.boxesChecked {
+		pm.boxes, pm.boxesChecked = newNumberBoxes(pm.m.vm), true
+	}
+	return pm.boxes
 }
 
 // helper returns one of the pool's JavaScript helpers (helpers has run).

@@ -112,8 +112,10 @@ func (m *Module) encodeItems(vals []goja.Value, root string, first int) ([]byte,
 var errPoolItems = errors.New("malformed items")
 
 // decodeItems decodes what encodeItems made, appending the values to out;
-// it takes ownership of files.
-func (m *Module) decodeItems(b []byte, files []*os.File, out []goja.Value) ([]goja.Value, error) {
+// it takes ownership of files. The numbers' payloads share a few
+// allocations (see numberBoxes) instead of one each.
+func (pm *poolModule) decodeItems(b []byte, files []*os.File, out []goja.Value) ([]goja.Value, error) {
+	m := pm.m
 	_, dec := m.rt.Codec()
 	m.inFiles = files
 	defer func() {
@@ -127,6 +129,18 @@ func (m *Module) decodeItems(b []byte, files []*os.File, out []goja.Value) ([]go
 	b = b[k:]
 	out = slices.Grow(out, int(n))
 	vm := m.vm
+	boxes := pm.numberBoxes()
+	var slab []uint64 // the payloads of the numbers (see numberBoxes)
+	number := func(x uint64, isInt bool, left uint64) goja.Value {
+		if len(slab) == cap(slab) {
+			slab = make([]uint64, 0, min(max(2*cap(slab), 64), int(left)))
+		}
+		slab = append(slab, x)
+		if isInt {
+			return boxes.int(slab, len(slab)-1)
+		}
+		return boxes.float(slab, len(slab)-1)
+	}
 	for i := uint64(0); i < n; i++ {
 		if len(b) == 0 {
 			return nil, errPoolItems
@@ -139,14 +153,30 @@ func (m *Module) decodeItems(b []byte, files []*os.File, out []goja.Value) ([]go
 			if k <= 0 {
 				return nil, errPoolItems
 			}
-			out = append(out, vm.ToValue(x))
 			b = b[k:]
+			switch {
+			case boxes == nil:
+				out = append(out, vm.ToValue(x))
+			case x >= -maxSafeInt && x <= maxSafeInt:
+				out = append(out, number(uint64(x), true, n-i))
+			default: // as goja keeps it
+				out = append(out, number(math.Float64bits(float64(x)), false, n-i))
+			}
 		case itemFloat:
 			if len(b) < 8 {
 				return nil, errPoolItems
 			}
-			out = append(out, vm.ToValue(math.Float64frombits(binary.LittleEndian.Uint64(b))))
+			f := math.Float64frombits(binary.LittleEndian.Uint64(b))
 			b = b[8:]
+			switch {
+			case boxes == nil || f == 0 && math.Signbit(f) || math.IsNaN(f) || math.IsInf(f, 0):
+				out = append(out, vm.ToValue(f)) // -0, NaN and the infinities are goja's own constants
+			case f == math.Trunc(f) && f >= -maxSafeInt && f <= maxSafeInt:
+				// A whole number: goja keeps it as an int.
+				out = append(out, number(uint64(int64(f)), true, n-i))
+			default:
+				out = append(out, number(math.Float64bits(f), false, n-i))
+			}
 		case itemCodec:
 			l, k := binary.Uvarint(b)
 			if k <= 0 || l > uint64(len(b)-k) {
@@ -167,6 +197,9 @@ func (m *Module) decodeItems(b []byte, files []*os.File, out []goja.Value) ([]go
 	}
 	return out, nil
 }
+
+// maxSafeInt is 2^53: goja keeps whole numbers up to it as ints.
+const maxSafeInt = 1 << 53
 
 // encodeChunk encodes items as one task's; a value that cannot be sent
 // is reported with its index in the whole iterable (first is the index of

@@ -234,7 +234,7 @@ func (pm *poolModule) absorb(r *host.PoolResult) {
 		}
 		lo := r.Chunk * j.chunkSize
 		hi := min(lo+j.chunkSize, j.size)
-		v, err := pm.m.decodeItems(r.Payload, r.Files, j.all[lo:lo:hi])
+		v, err := pm.decodeItems(r.Payload, r.Files, j.all[lo:lo:hi])
 		if err == nil && len(v) != hi-lo {
 			err = fmt.Errorf("%d results for %d items", len(v), hi-lo)
 		}
@@ -242,7 +242,7 @@ func (pm *poolModule) absorb(r *host.PoolResult) {
 			errv = pm.m.vm.NewGoError(fmt.Errorf("cannot decode a pool task's result: %w", err))
 		}
 	default:
-		v, err := pm.m.decodeItems(r.Payload, r.Files, nil)
+		v, err := pm.decodeItems(r.Payload, r.Files, nil)
 		if err != nil {
 			errv = pm.m.vm.NewGoError(fmt.Errorf("cannot decode a pool task's result: %w", err))
 		} else {

@@ -268,7 +268,7 @@ func (w *poolWorker) runTask(t host.PoolWorkerTask) {
 		w.fail(t, start, f.err)
 		return
 	}
-	vals, err := m.decodeItems(t.Args, t.Files, nil)
+	vals, err := w.pm.decodeItems(t.Args, t.Files, nil)
 	if err != nil {
 		w.fail(t, start, m.vm.NewGoError(fmt.Errorf("pool worker: cannot decode the task: %w", err)))
 		return

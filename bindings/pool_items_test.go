@@ -1,0 +1,157 @@
+package bindings
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	goruntime "runtime"
+	"testing"
+
+	"github.com/dop251/goja"
+
+	"mpjs/runtime"
+)
+
+// runOnLoop runs f with the module's VM on its loop.
+func runOnLoop(t testing.TB, rt *runtime.Runtime, f func(vm *goja.Runtime)) {
+	t.Helper()
+	rt.Loop.Run(f)
+}
+
+// The values numberBoxes makes are goja's own: equal to what ToValue
+// makes, and numbers to the script.
+func TestNumberBoxes(t *testing.T) {
+	vm := goja.New()
+	b := newNumberBoxes(vm)
+	if b == nil {
+		t.Fatal("numberBoxes do not work with this goja or this compiler")
+	}
+	ints := []int64{0, 1, -1, 255, 256, -256, -257, 1 << 31, -1 << 31, maxSafeInt, -maxSafeInt}
+	floats := []float64{0.5, -1.5, math.Inf(1), math.Inf(-1), math.Copysign(0, -1), 1e300, 2 * maxSafeInt}
+	slab := make([]uint64, 0, len(ints)+len(floats))
+	var got, want []goja.Value
+	for _, x := range ints {
+		slab = append(slab, uint64(x))
+		got = append(got, b.int(slab, len(slab)-1))
+		want = append(want, vm.ToValue(x))
+	}
+	for _, f := range floats {
+		slab = append(slab, math.Float64bits(f))
+		got = append(got, b.float(slab, len(slab)-1))
+		want = append(want, vm.ToValue(f))
+	}
+	slab = nil
+	goruntime.GC() // the values alone keep their payloads alive
+	for i := range got {
+		if !got[i].SameAs(want[i]) || got[i].ExportType() != want[i].ExportType() {
+			t.Errorf("value %d: got %v (%v), want %v (%v)", i, got[i], got[i].ExportType(), want[i], want[i].ExportType())
+		}
+	}
+	vm.Set("got", vm.NewArray(anySlice(got)...))
+	vm.Set("want", vm.NewArray(anySlice(want)...))
+	v, err := vm.RunString(`got.every((x, i) => Object.is(x, want[i]) && Object.is(x * 3 - 1, want[i] * 3 - 1) && String(x) === String(want[i]))`)
+	if err != nil || !v.ToBoolean() {
+		t.Errorf("the script sees other numbers: %v %v", v, err)
+	}
+}
+
+func anySlice(vals []goja.Value) []any {
+	out := make([]any, len(vals))
+	for i, v := range vals {
+		out[i] = v
+	}
+	return out
+}
+
+// Items survive encodeItems and decodeItems: numbers of every kind (in the
+// numbers' own encodings) and anything else (in the codec's).
+func TestPoolItemsRoundTrip(t *testing.T) {
+	rt, m := newTestModule(t)
+	runOnLoop(t, rt, func(vm *goja.Runtime) {
+		pm := m.poolState()
+		src, err := vm.RunString(`[0, 1, -1, 255, 256, -257, 2 ** 31, -(2 ** 31) - 1, 2 ** 53, -(2 ** 53), 2 ** 53 + 2, 2 ** 64,
+			-0, NaN, Infinity, -Infinity, 0.1, -1e-300, 5e-324, 1.7976931348623157e308,
+			'a', '', null, undefined, true, 10n, {a: [1, -0]}, [NaN, 2 ** 60], new Date(5)]`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items := pm.values(src)
+		// Whole numbers of more than 53 bits are ints in Go but floats in goja.
+		items = append(items, vm.ToValue(int64(1)<<60), vm.ToValue(float64(1<<40)))
+		b, files, err := m.encodeItems(items, "items", 0)
+		if err != nil || len(files) != 0 {
+			t.Fatal(err, files)
+		}
+		for _, prefix := range [][]goja.Value{nil, make([]goja.Value, 2, 50)} {
+			got, err := pm.decodeItems(b, nil, prefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = got[len(prefix):]
+			goruntime.GC()
+			vm.Set("got", pm.array(got))
+			vm.Set("want", pm.array(items))
+			v, err := vm.RunString(`(() => {
+				const same = (a, b) => Object.is(a, b) || typeof a === 'object' && a !== null && JSON.stringify(a) === JSON.stringify(b) && a.constructor === b.constructor
+				const num = (a, b) => typeof a !== 'number' || Object.is(a * 3 + 1, b * 3 + 1)
+				return got.length === want.length && got.every((x, i) => same(x, want[i]) && num(x, want[i])) || JSON.stringify(got)
+			})()`)
+			if err != nil || v.Export() != true {
+				t.Fatalf("got back %v (%v)", v, err)
+			}
+		}
+	})
+}
+
+// decodeItems turns malformed input into an error, never a panic, and
+// what it accepts is what encodeItems would have made of its values.
+func FuzzPoolItems(f *testing.F) {
+	item := func(b []byte, tag byte, rest ...byte) []byte { return append(append(b, tag), rest...) }
+	seeds := [][]byte{
+		{0},
+		binary.AppendVarint(item([]byte{1}, itemInt), 300),
+		binary.AppendVarint(item([]byte{1}, itemInt), 1<<60),
+		binary.LittleEndian.AppendUint64(item([]byte{1}, itemFloat), math.Float64bits(math.Copysign(0, -1))),
+		binary.LittleEndian.AppendUint64(item([]byte{1}, itemFloat), math.Float64bits(4)),
+		binary.LittleEndian.AppendUint64(item([]byte{1}, itemFloat), math.Float64bits(math.NaN())),
+		item([]byte{2}, itemInt, 2, itemFloat, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f),
+		{1, itemCodec, 0},
+		{1, itemCodec, 5, 1, 2},
+		{3, itemInt, 1},
+		{1, 'x'},
+		{0xff, 0xff, 0xff, 0xff, 0x0f},
+	}
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	rt, m := newTestModule(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		runOnLoop(t, rt, func(vm *goja.Runtime) {
+			pm := m.poolState()
+			got, err := pm.decodeItems(b, nil, nil)
+			if err != nil {
+				return
+			}
+			again, _, err := m.encodeItems(got, "items", 0)
+			if err != nil {
+				return // a codec value that decodes but is not sendable as it is
+			}
+			back, err := pm.decodeItems(again, nil, nil)
+			if err != nil {
+				t.Fatalf("re-encoded items do not decode: %v", err)
+			}
+			if len(back) != len(got) {
+				t.Fatalf("%d items, then %d", len(got), len(back))
+			}
+			for i := range got {
+				x, y := got[i], back[i]
+				if goja.IsNumber(x) && (!goja.IsNumber(y) || !x.SameAs(y)) {
+					t.Fatalf("item %d: %v, then %v", i, x, y)
+				}
+			}
+			if again2, _, _ := m.encodeItems(back, "items", 0); !bytes.Equal(again, again2) {
+				t.Fatalf("encodings differ: %x, then %x", again, again2)
+			}
+		})
+	})
+}
