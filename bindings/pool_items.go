@@ -78,10 +78,22 @@ func (pm *poolModule) array(vals []goja.Value) *goja.Object {
 // errors. The descriptors of shared objects in the items come with them.
 func (m *Module) encodeItems(vals []goja.Value, root string, first int) ([]byte, []*os.File, error) {
 	enc, _ := m.rt.Codec()
+	boxes := m.poolState().numberBoxes()
 	m.outFiles = m.outFiles[:0]
 	b := binary.AppendUvarint(make([]byte, 0, 16+4*len(vals)), uint64(len(vals)))
 	var one []byte
 	for i, v := range vals {
+		if boxes != nil {
+			bits, isInt, ok := boxes.payload(v)
+			switch {
+			case ok && isInt:
+				b = binary.AppendVarint(append(b, itemInt), int64(bits))
+				continue
+			case ok:
+				b = binary.LittleEndian.AppendUint64(append(b, itemFloat), bits)
+				continue
+			}
+		}
 		switch v.ExportType() {
 		case poolInt64Type:
 			b = binary.AppendVarint(append(b, itemInt), v.ToInteger())

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"math/big"
 	goruntime "runtime"
 	"testing"
 
@@ -45,6 +46,22 @@ func TestNumberBoxes(t *testing.T) {
 	for i := range got {
 		if !got[i].SameAs(want[i]) || got[i].ExportType() != want[i].ExportType() {
 			t.Errorf("value %d: got %v (%v), want %v (%v)", i, got[i], got[i].ExportType(), want[i], want[i].ExportType())
+		}
+	}
+	for i, w := range want {
+		bits, isInt, ok := b.payload(w)
+		switch {
+		case !ok:
+			t.Errorf("value %d (%v): no payload", i, w)
+		case isInt && int64(bits) != w.ToInteger():
+			t.Errorf("value %d (%v): int payload %d", i, w, int64(bits))
+		case !isInt && math.Float64bits(w.ToFloat()) != bits:
+			t.Errorf("value %d (%v): float payload %v", i, w, math.Float64frombits(bits))
+		}
+	}
+	for _, v := range []goja.Value{vm.ToValue("1"), vm.ToValue(true), goja.Undefined(), goja.Null(), vm.NewObject(), vm.ToValue(big.NewInt(1))} {
+		if _, _, ok := b.payload(v); ok {
+			t.Errorf("%v has a number's payload", v)
 		}
 	}
 	vm.Set("got", vm.NewArray(anySlice(got)...))

@@ -9,7 +9,7 @@ import (
 )
 
 // numberBoxes makes the goja values of many decoded numbers with one
-// allocation for all of them.
+// allocation for all of them, and reads numbers' payloads directly.
 //
 // A goja number is a goja.Value interface holding an 8-byte payload (goja's
 // own int64 and float64 types), which Go keeps out of line: one small heap
@@ -59,7 +59,27 @@ func newNumberBoxes(vm *goja.Runtime) *numberBoxes {
 	if x := b.float(slab, 1); x != fv || x.ToFloat() != f || x.ExportType() != fv.ExportType() {
 		return nil
 	}
+	if bits, isInt, ok := b.payload(iv); !ok || !isInt || int64(bits) != i {
+		return nil
+	}
+	if bits, isInt, ok := b.payload(fv); !ok || isInt || math.Float64frombits(bits) != f {
+		return nil
+	}
 	return b
+}
+
+// payload returns v's payload if v is one of goja's numbers: its bits and
+// whether it is an int (else a float64's bits). It is the same as asking
+// v.ExportType() and reading the number, without the two method calls.
+func (b *numberBoxes) payload(v goja.Value) (bits uint64, isInt, ok bool) {
+	w := (*ifaceWords)(unsafe.Pointer(&v))
+	switch w.typ {
+	case b.intType:
+		return *(*uint64)(w.data), true, true
+	case b.floatType:
+		return *(*uint64)(w.data), false, true
+	}
+	return 0, false, false
 }
 
 // int returns slab[k], set to an int64 goja keeps as an int (a whole
