@@ -199,8 +199,13 @@ type poolDef struct {
 type poolFrame struct {
 	kind    Kind
 	payload []byte
+	parts   [][]byte // the payload in parts, when payload is nil (see give)
 	files   []*os.File
 }
+
+// bigArgs is the size from which a task's arguments go out as a part of
+// their frame of their own, not copied into it.
+const bigArgs = 4 << 10
 
 // maxPoolFiles bounds the descriptors in one frame of tasks.
 const maxPoolFiles = maxFDs
@@ -316,7 +321,13 @@ func (p *Pool) writer(w *poolWorker) {
 		p.mu.Unlock()
 		for _, f := range frames {
 			if !gone {
-				if err := w.conn.Write(f.kind, 0, f.payload, f.files...); err != nil {
+				var err error
+				if f.parts != nil {
+					err = w.conn.WriteParts(f.kind, 0, f.parts, f.files...)
+				} else {
+					err = w.conn.Write(f.kind, 0, f.payload, f.files...)
+				}
+				if err != nil {
 					// The worker is gone, or can no longer be fed: either
 					// way it ends, and its reader settles what it held.
 					p.cfg.Node.Signal(w.info.ID, syscall.SIGKILL)
@@ -675,11 +686,26 @@ func (p *Pool) give(w *poolWorker, budget int) {
 		}
 		w.out = append(w.out, poolFrame{kind: KindPoolForget, payload: d.B})
 	}
+	// The frame's payload is small fields and the tasks' arguments; large
+	// arguments (a chunk of a big map) are not copied into it but written
+	// from where they are (they live until their task is answered).
+	var parts [][]byte
 	e.Uint(uint64(len(batch)))
 	for _, t := range batch {
-		e.Uint(t.seq).Uint(uint64(t.Fn)).Uint(uint64(t.Mode)).Uint(uint64(t.First)).Uint(uint64(len(t.Files))).Bytes(t.Args)
+		e.Uint(t.seq).Uint(uint64(t.Fn)).Uint(uint64(t.Mode)).Uint(uint64(t.First)).Uint(uint64(len(t.Files)))
+		if len(t.Args) < bigArgs {
+			e.Bytes(t.Args)
+			continue
+		}
+		e.Uint(uint64(len(t.Args)))
+		parts = append(parts, e.B, t.Args)
+		e = Enc{}
 	}
-	w.out = append(w.out, poolFrame{kind: KindPoolTasks, payload: e.B, files: files})
+	if parts == nil {
+		w.out = append(w.out, poolFrame{kind: KindPoolTasks, payload: e.B, files: files})
+	} else {
+		w.out = append(w.out, poolFrame{kind: KindPoolTasks, parts: append(parts, e.B), files: files})
+	}
 	w.inflight = append(w.inflight, batch...)
 	w.sent += len(batch)
 	if p.cfg.MaxTasks > 0 && w.sent >= p.cfg.MaxTasks {

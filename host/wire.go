@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -115,6 +116,28 @@ func (c *Conn) Write(kind Kind, id uint32, payload []byte, files ...*os.File) er
 		return err
 	}
 	_, err := c.uc.Write(payload)
+	return err
+}
+
+// WriteParts sends one frame whose payload is the concatenation of parts,
+// as Write does, without copying large parts together: they go out in one
+// writev with the header.
+func (c *Conn) WriteParts(kind Kind, id uint32, parts [][]byte, files ...*os.File) error {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	if n <= 32<<10 || len(files) > 0 {
+		return c.Write(kind, id, slices.Concat(parts...), files...)
+	}
+	if n > MaxFrame {
+		return ErrFrameTooLarge
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	bufs := make(net.Buffers, 0, len(parts)+1)
+	bufs = append(append(bufs, c.header(kind, id, n, 0)), parts...)
+	_, err := bufs.WriteTo(c.uc)
 	return err
 }
 
