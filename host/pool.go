@@ -1078,7 +1078,6 @@ func (w *PoolWorkerConn) InitFailed(desc string) error {
 // returns, so it survives the worker's death right after.
 func (w *PoolWorkerConn) Result(seq uint64, status byte, took time.Duration, payload []byte, files []*os.File) error {
 	var e Enc
-	e.B = make([]byte, 0, len(payload)+24)
-	e.Uint(seq).Uint(uint64(status)).Uint(uint64(took / time.Microsecond)).Uint(uint64(len(files))).Bytes(payload)
-	return w.c.Write(KindPoolResult, 0, e.B, files...)
+	e.Uint(seq).Uint(uint64(status)).Uint(uint64(took / time.Microsecond)).Uint(uint64(len(files))).Uint(uint64(len(payload)))
+	return w.c.WriteParts(KindPoolResult, 0, [][]byte{e.B, payload}, files...)
 }
