@@ -619,7 +619,7 @@ func (pm *poolModule) submitMap(pl *pool, fname string, fn, iterable, chunksize 
 	j.size, j.chunkSize = n, cs
 	for c := 0; c < total; c++ {
 		start := c * cs
-		b, files := pm.encodeChunkSafe(j, fname, items[start:min(start+cs, n)], start)
+		b, files := pm.encodeChunkSafe(pl, j, fname, items[start:min(start+cs, n)], start)
 		if err := pl.h.Submit(&host.PoolTask{Job: j.hj, Chunk: c, First: start, Fn: id, Mode: mode, Args: b, Files: files}); err != nil {
 			j.hj.Cancel()
 			m.throw(err)
@@ -630,14 +630,14 @@ func (pm *poolModule) submitMap(pl *pool, fname string, fn, iterable, chunksize 
 
 // encodeChunkSafe is encodeChunk that cancels the job's submitted chunks
 // when one cannot be sent.
-func (pm *poolModule) encodeChunkSafe(j *poolJob, fname string, items []goja.Value, first int) (b []byte, files []*os.File) {
+func (pm *poolModule) encodeChunkSafe(pl *pool, j *poolJob, fname string, items []goja.Value, first int) (b []byte, files []*os.File) {
 	ok := false
 	defer func() {
 		if !ok {
 			j.hj.Cancel()
 		}
 	}()
-	b, files = pm.encodeChunk(fname, items, first)
+	b, files = pm.encodeChunk(pl, fname, items, first)
 	ok = true
 	return b, files
 }
@@ -652,7 +652,7 @@ func (pm *poolModule) submitApply(pl *pool, fname string, fn, args goja.Value) *
 		panic(m.vm.NewTypeError("%s: args must be an array, got %s", fname, describe(args)))
 	}
 	id := pm.define(pl, fname, fn)
-	b, files, err := m.encodeItems(pm.values(args), "args", 0)
+	b, files, err := m.encodeItems(nil, pm.values(args), "args", 0)
 	if err != nil {
 		var ce *runtime.CaptureError
 		if errors.As(err, &ce) {

@@ -74,13 +74,14 @@ func (pm *poolModule) array(vals []goja.Value) *goja.Object {
 	return v.(*goja.Object)
 }
 
-// encodeItems encodes the items; root names item i as root[first+i] in
-// errors. The descriptors of shared objects in the items come with them.
-func (m *Module) encodeItems(vals []goja.Value, root string, first int) ([]byte, []*os.File, error) {
+// encodeItems appends the items' encoding to dst; root names item i as
+// root[first+i] in errors. The descriptors of shared objects in the items
+// come with them.
+func (m *Module) encodeItems(dst []byte, vals []goja.Value, root string, first int) ([]byte, []*os.File, error) {
 	enc, _ := m.rt.Codec()
 	boxes := m.poolState().numberBoxes()
 	m.outFiles = m.outFiles[:0]
-	b := binary.AppendUvarint(make([]byte, 0, 16+4*len(vals)), uint64(len(vals)))
+	b := binary.AppendUvarint(dst, uint64(len(vals)))
 	var one []byte
 	for i, v := range vals {
 		if boxes != nil {
@@ -123,10 +124,14 @@ func (m *Module) encodeItems(vals []goja.Value, root string, first int) ([]byte,
 
 var errPoolItems = errors.New("malformed items")
 
+// itemsSize guesses the size of the items' encoding (small numbers).
+func itemsSize(items []goja.Value) int { return 16 + 4*len(items) }
+
 // decodeItems decodes what encodeItems made, appending the values to out;
 // it takes ownership of files. The numbers' payloads share a few
-// allocations (see numberBoxes) instead of one each.
-func (pm *poolModule) decodeItems(b []byte, files []*os.File, out []goja.Value) ([]goja.Value, error) {
+// allocations (see numberBoxes) instead of one each. Unless viaCodec
+// reports that some items went through the codec, no value refers to b.
+func (pm *poolModule) decodeItems(b []byte, files []*os.File, out []goja.Value) (_ []goja.Value, viaCodec bool, err error) {
 	m := pm.m
 	_, dec := m.rt.Codec()
 	m.inFiles = files
@@ -136,7 +141,7 @@ func (pm *poolModule) decodeItems(b []byte, files []*os.File, out []goja.Value) 
 	}()
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > uint64(len(b)) {
-		return nil, errPoolItems
+		return nil, viaCodec, errPoolItems
 	}
 	b = b[k:]
 	out = slices.Grow(out, int(n))
@@ -155,7 +160,7 @@ func (pm *poolModule) decodeItems(b []byte, files []*os.File, out []goja.Value) 
 	}
 	for i := uint64(0); i < n; i++ {
 		if len(b) == 0 {
-			return nil, errPoolItems
+			return nil, viaCodec, errPoolItems
 		}
 		tag := b[0]
 		b = b[1:]
@@ -163,7 +168,7 @@ func (pm *poolModule) decodeItems(b []byte, files []*os.File, out []goja.Value) 
 		case itemInt:
 			x, k := binary.Varint(b)
 			if k <= 0 {
-				return nil, errPoolItems
+				return nil, viaCodec, errPoolItems
 			}
 			b = b[k:]
 			switch {
@@ -176,7 +181,7 @@ func (pm *poolModule) decodeItems(b []byte, files []*os.File, out []goja.Value) 
 			}
 		case itemFloat:
 			if len(b) < 8 {
-				return nil, errPoolItems
+				return nil, viaCodec, errPoolItems
 			}
 			f := math.Float64frombits(binary.LittleEndian.Uint64(b))
 			b = b[8:]
@@ -192,22 +197,23 @@ func (pm *poolModule) decodeItems(b []byte, files []*os.File, out []goja.Value) 
 		case itemCodec:
 			l, k := binary.Uvarint(b)
 			if k <= 0 || l > uint64(len(b)-k) {
-				return nil, errPoolItems
+				return nil, viaCodec, errPoolItems
 			}
+			viaCodec = true
 			v, err := dec.Decode(b[k : k+int(l)])
 			if err != nil {
-				return nil, err
+				return nil, viaCodec, err
 			}
 			out = append(out, v)
 			b = b[k+int(l):]
 		default:
-			return nil, errPoolItems
+			return nil, viaCodec, errPoolItems
 		}
 	}
 	if len(b) != 0 {
-		return nil, errPoolItems
+		return nil, viaCodec, errPoolItems
 	}
-	return out, nil
+	return out, viaCodec, nil
 }
 
 // maxSafeInt is 2^53: goja keeps whole numbers up to it as ints.
@@ -216,9 +222,9 @@ const maxSafeInt = 1 << 53
 // encodeChunk encodes items as one task's; a value that cannot be sent
 // is reported with its index in the whole iterable (first is the index of
 // items[0]).
-func (pm *poolModule) encodeChunk(fname string, items []goja.Value, first int) ([]byte, []*os.File) {
+func (pm *poolModule) encodeChunk(pl *pool, fname string, items []goja.Value, first int) ([]byte, []*os.File) {
 	m := pm.m
-	b, files, err := m.encodeItems(items, "iterable", first)
+	b, files, err := m.encodeItems(pl.h.Buffer(itemsSize(items)), items, "iterable", first)
 	if err != nil {
 		var ce *runtime.CaptureError
 		if errors.As(err, &ce) {

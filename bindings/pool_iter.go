@@ -63,7 +63,7 @@ func (pm *poolModule) imap(pl *pool, fname string, fn, iterable, chunksize goja.
 }
 
 func (pm *poolModule) submitChunk(it *poolIter, items []goja.Value, first int) {
-	b, files := pm.encodeChunkSafe(it.j, it.fname, items, first)
+	b, files := pm.encodeChunkSafe(it.pl, it.j, it.fname, items, first)
 	if err := it.pl.h.Submit(&host.PoolTask{Job: it.j.hj, Chunk: it.fed, First: first, Fn: it.fn, Mode: it.mode, Args: b, Files: files}); err != nil {
 		it.j.hj.Cancel()
 		pm.m.throw(err)

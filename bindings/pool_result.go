@@ -234,7 +234,10 @@ func (pm *poolModule) absorb(r *host.PoolResult) {
 		}
 		lo := r.Chunk * j.chunkSize
 		hi := min(lo+j.chunkSize, j.size)
-		v, err := pm.decodeItems(r.Payload, r.Files, j.all[lo:lo:hi])
+		v, viaCodec, err := pm.decodeItems(r.Payload, r.Files, j.all[lo:lo:hi])
+		if !viaCodec {
+			j.pl.h.Recycle(r.Payload) // nothing refers to it
+		}
 		if err == nil && len(v) != hi-lo {
 			err = fmt.Errorf("%d results for %d items", len(v), hi-lo)
 		}
@@ -242,7 +245,7 @@ func (pm *poolModule) absorb(r *host.PoolResult) {
 			errv = pm.m.vm.NewGoError(fmt.Errorf("cannot decode a pool task's result: %w", err))
 		}
 	default:
-		v, err := pm.decodeItems(r.Payload, r.Files, nil)
+		v, _, err := pm.decodeItems(r.Payload, r.Files, nil)
 		if err != nil {
 			errv = pm.m.vm.NewGoError(fmt.Errorf("cannot decode a pool task's result: %w", err))
 		} else {

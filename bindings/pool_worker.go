@@ -37,6 +37,7 @@ type poolWorker struct {
 	waiting bool // a task's promise is pending
 	running bool // run is on the stack
 	fns     map[uint32]poolFn
+	buf     []byte // the last result's encoding
 }
 
 // workItem is one thing for the loop to do: exactly one field is set.
@@ -268,7 +269,7 @@ func (w *poolWorker) runTask(t host.PoolWorkerTask) {
 		w.fail(t, start, f.err)
 		return
 	}
-	vals, err := w.pm.decodeItems(t.Args, t.Files, nil)
+	vals, _, err := w.pm.decodeItems(t.Args, t.Files, nil)
 	if err != nil {
 		w.fail(t, start, m.vm.NewGoError(fmt.Errorf("pool worker: cannot decode the task: %w", err)))
 		return
@@ -368,7 +369,9 @@ func (w *poolWorker) apply(fn, items goja.Value, star bool) (res goja.Value, err
 // ok sends a chunk's results, unless some are promises still to wait for
 // (settled: they were awaited already).
 func (w *poolWorker) ok(t host.PoolWorkerTask, start time.Time, out []goja.Value, settled bool) {
-	b, files, err := w.m.encodeItems(out, "result", t.First)
+	// The buffer is written before send returns: the next result reuses it.
+	b, files, err := w.m.encodeItems(w.buf[:0], out, "result", t.First)
+	w.buf = b[:0]
 	if err != nil && !settled {
 		// A promise cannot be sent: an async function's results are awaited.
 		for _, v := range out {

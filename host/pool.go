@@ -174,7 +174,76 @@ type Pool struct {
 	// spawnFailed is when starting a worker last failed (--max-procs...):
 	// the pool goes on with the workers it has and tries again later.
 	spawnFailed time.Time
+
+	bufs bufList // see Buffer
 }
+
+// bufList is a short list of byte buffers to use again: the arguments of
+// answered tasks, the results the owner has decoded. A pool that moves
+// big chunks (a map of 100k numbers: 8 chunks of ~50 KB each way) would
+// otherwise allocate each anew, and so collect garbage more often.
+type bufList struct {
+	mu   sync.Mutex
+	bufs [][]byte
+}
+
+const (
+	minListedBuf = 4 << 10  // smaller buffers are not worth keeping
+	maxListedBuf = 16 << 20 // nor larger ones
+	maxListed    = 16
+)
+
+// get returns a buffer of length 0 and capacity at least n.
+func (l *bufList) get(n int) []byte {
+	if n >= minListedBuf {
+		l.mu.Lock()
+		for i := len(l.bufs) - 1; i >= 0; i-- {
+			if b := l.bufs[i]; cap(b) >= n {
+				l.bufs[i] = l.bufs[len(l.bufs)-1]
+				l.bufs[len(l.bufs)-1] = nil
+				l.bufs = l.bufs[:len(l.bufs)-1]
+				l.mu.Unlock()
+				return b[:0]
+			}
+		}
+		l.mu.Unlock()
+		// Rounded up, so that buffers of about the same size (a chunk's
+		// arguments, its results, a part of either) serve one another.
+		return make([]byte, 0, (n+minListedBuf-1)/minListedBuf*minListedBuf+minListedBuf)
+	}
+	return make([]byte, 0, n)
+}
+
+// put keeps b for a later get; nothing may use b afterwards.
+func (l *bufList) put(b []byte) {
+	if cap(b) < minListedBuf || cap(b) > maxListedBuf {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.bufs) < maxListed {
+		l.bufs = append(l.bufs, b[:0])
+		return
+	}
+	// Full: b takes the place of the smallest, if it is larger (small
+	// buffers of an earlier, smaller map must not crowd out useful ones).
+	small := 0
+	for i, x := range l.bufs {
+		if cap(x) < cap(l.bufs[small]) {
+			small = i
+		}
+	}
+	if cap(b) > cap(l.bufs[small]) {
+		l.bufs[small] = b[:0]
+	}
+}
+
+// Buffer returns an empty buffer with room for n bytes, for the Args of a
+// task; once the task is answered, the pool uses it again.
+func (p *Pool) Buffer(n int) []byte { return p.bufs.get(n) }
+
+// Recycle gives back a result's Payload once nothing refers to it any more.
+func (p *Pool) Recycle(b []byte) { p.bufs.put(b) }
 
 type poolWorker struct {
 	info     ProcInfo
@@ -354,7 +423,7 @@ func (p *Pool) writer(w *poolWorker) {
 // what the worker leaves behind.
 func (p *Pool) reader(w *poolWorker) {
 	for {
-		f, err := w.conn.Read()
+		f, err := w.conn.ReadWith(func(n int) []byte { return p.bufs.get(n)[:n] })
 		if err != nil {
 			break
 		}
@@ -394,6 +463,9 @@ func (p *Pool) handle(w *poolWorker, f Frame) error {
 		if nfiles != len(f.Files) {
 			return fmt.Errorf("pool result: %d descriptors announced, %d came", nfiles, len(f.Files))
 		}
+		// The payload ends the frame: with the frame's whole capacity, the
+		// receiver's Recycle can use all of it again.
+		payload = f.Payload[len(f.Payload)-len(payload):]
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		if p.stopErr != nil {
@@ -418,6 +490,10 @@ func (p *Pool) handle(w *poolWorker, f Frame) error {
 			p.ewma = 0.8*p.ewma + 0.2*(float64(micros)+1)
 		}
 		p.finish(t, PoolResult{Status: status, Payload: payload, Files: f.Files})
+		// Answered: its arguments will not be sent again (a frame's last
+		// byte was written before the worker could answer).
+		p.bufs.put(t.Args)
+		t.Args = nil
 		p.dispatch()
 	case KindPoolBye:
 		p.mu.Lock()

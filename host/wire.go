@@ -151,7 +151,11 @@ func (c *Conn) header(kind Kind, id uint32, n, nfds int) []byte {
 }
 
 // Read returns the next frame. The payload is a fresh slice the caller may keep.
-func (c *Conn) Read() (Frame, error) {
+func (c *Conn) Read() (Frame, error) { return c.ReadWith(nil) }
+
+// ReadWith is Read with the payload's memory from alloc (nil: make), which
+// returns a slice of length n.
+func (c *Conn) ReadWith(alloc func(n int) []byte) (Frame, error) {
 	if err := c.fill(headerSize); err != nil {
 		return Frame{}, err
 	}
@@ -167,7 +171,11 @@ func (c *Conn) Read() (Frame, error) {
 	f := Frame{Kind: Kind(h[4]), ID: binary.LittleEndian.Uint32(h[6:])}
 	nfds := int(h[5])
 	c.roff += headerSize
-	f.Payload = make([]byte, n)
+	if alloc != nil {
+		f.Payload = alloc(n)
+	} else {
+		f.Payload = make([]byte, n)
+	}
 	got := copy(f.Payload, c.rbuf[c.roff:c.rend])
 	c.roff += got
 	for got < n {
