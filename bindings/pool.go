@@ -90,7 +90,7 @@ type poolModule struct {
 	arrayOf      goja.Callable // Array.of
 	sink         goja.Value    // a native function that keeps its arguments in sunk
 	sunk         []goja.Value
-	spare        []goja.Value // see buffer
+	undef        []goja.Value // undefined values, to make result arrays from (see prepareResult)
 	boxes        *numberBoxes // nil until numberBoxes has run, or if unusable
 	boxesChecked bool
 
@@ -155,9 +155,11 @@ type poolJob struct {
 	total  int // chunks, once known (-1 while an imap still feeds)
 	chunks []chunkResult
 	// A map's results are decoded straight into their place in all: item
-	// i of chunk c is all[c*chunkSize+i] (size 0: not a map).
+	// i of chunk c is all[c*chunkSize+i] (size 0: not a map). all is the
+	// storage of arr, the map's value, unless arr is nil (prepareResult).
 	size, chunkSize int
 	all             []goja.Value
+	arr             *goja.Object
 	got             int
 	arrive          []int // chunk indices in arrival order (imapUnordered)
 
@@ -624,6 +626,9 @@ func (pm *poolModule) submitMap(pl *pool, fname string, fn, iterable, chunksize 
 			j.hj.Cancel()
 			m.throw(err)
 		}
+	}
+	if j.all == nil {
+		pm.prepareResult(j)
 	}
 	return j
 }
