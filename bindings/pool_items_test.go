@@ -177,3 +177,36 @@ func FuzzPoolItems(f *testing.F) {
 		})
 	})
 }
+
+// A map's result array is the storage its chunks are decoded into: what
+// is written there is the array's items, and goja keeps counting it as a
+// plain dense array.
+func TestPrepareResult(t *testing.T) {
+	rt, m := newTestModule(t)
+	runOnLoop(t, rt, func(vm *goja.Runtime) {
+		pm := m.poolState()
+		pm.helpers()
+		j := &poolJob{size: 5, chunkSize: 2}
+		pm.prepareResult(j)
+		if j.arr == nil || len(j.all) != 5 {
+			t.Fatalf("no direct storage (goja copies an array's items for Reflect.apply?): arr %v, %d items", j.arr, len(j.all))
+		}
+		src, _ := vm.RunString(`[1.5, 'two', {three: 3}, null, -0]`)
+		copy(j.all, pm.values(src))
+		vm.Set("arr", j.arr)
+		v, err := vm.RunString(`JSON.stringify(arr) + ' ' + arr.length + ' ' + Object.is(arr[4], -0) + ' ' +
+			Array.isArray(arr) + ' ' + arr.map(x => typeof x).join(',') + ' ' + [...arr.keys()].length`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := `[1.5,"two",{"three":3},null,0] 5 true true number,string,object,object,number 5`; v.String() != want {
+			t.Errorf("got %s, want %s", v, want)
+		}
+		// Still a plain dense array for goja: its items are handed over in
+		// one go again (without objects among them, not even copied).
+		j.all[2] = vm.ToValue(3)
+		if got := pm.values(j.arr); len(got) != 5 || &got[0] != &j.all[0] {
+			t.Error("the array is no longer dense")
+		}
+	})
+}
