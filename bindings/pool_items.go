@@ -48,6 +48,18 @@ var (
 // storage: when an item is an object, whose encoding may run a getter
 // that changes the array, the caller's slice is a copy.
 func (pm *poolModule) values(arr goja.Value) []goja.Value {
+	vals := pm.items(arr)
+	for _, v := range vals {
+		if _, ok := v.(*goja.Object); ok {
+			return slices.Clone(vals)
+		}
+	}
+	return vals
+}
+
+// items returns the items of an array-like object as Reflect.apply lists
+// them: for a plain dense array, the array's own storage.
+func (pm *poolModule) items(arr goja.Value) []goja.Value {
 	pm.helpers()
 	pm.sunk = nil
 	if _, err := pm.reflectApply(goja.Undefined(), pm.sink, goja.Undefined(), arr); err != nil {
@@ -55,11 +67,6 @@ func (pm *poolModule) values(arr goja.Value) []goja.Value {
 	}
 	vals := pm.sunk
 	pm.sunk = nil
-	for _, v := range vals {
-		if _, ok := v.(*goja.Object); ok {
-			return slices.Clone(vals)
-		}
-	}
 	return vals
 }
 

@@ -300,9 +300,9 @@ func (pm *poolModule) finishJob(j *poolJob) {
 // arrival and map's return; the array is made here instead, right after
 // the chunks are sent, while the workers run them.
 //
-// The storage is reached the way values() reads an array's items: for a
-// plain dense array, Reflect.apply hands a native function the array's own
-// backing store as its arguments. Writing values into it keeps what goja
+// The storage is reached the way values() reads an array's items (items):
+// for a plain dense array, Reflect.apply hands a native function the
+// array's own backing store as its arguments. Writing values into it keeps what goja
 // tracks of the array true (its length, n items present, none of them an
 // accessor). Whether the slice is the array's storage is checked on the
 // first item; if it is not, the results are assembled apart and copied
@@ -319,7 +319,7 @@ func (pm *poolModule) prepareResult(j *poolJob) {
 	if len(pm.undef) > maxUndefined {
 		pm.undef = nil
 	}
-	store := pm.values(arr)
+	store := pm.items(arr)
 	if len(store) == n {
 		store[0] = goja.Null()
 		aliased := arr.Get("0") == goja.Null()
