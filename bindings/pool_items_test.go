@@ -95,6 +95,14 @@ func TestPoolItemsRoundTrip(t *testing.T) {
 		items := pm.values(src)
 		// Whole numbers of more than 53 bits are ints in Go but floats in goja.
 		items = append(items, vm.ToValue(int64(1)<<60), vm.ToValue(float64(1<<40)))
+		// Runs of numbers of each kind, broken by every other kind of item,
+		// and runs of one.
+		runs, err := vm.RunString(`[2 ** 31 - 1, -(2 ** 31), 7, 2 ** 31, 8, 9, 0.5, 1.5, -0, NaN, 3, 0.25, 'x', 4, 5, 2.5, 3.5, {}, 6,
+			...Array.from({length: 300}, (_, i) => i % 7 ? i * 1000 : i / 8), 1, 2]`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, pm.values(runs)...)
 		b, files, err := m.encodeItems(nil, items, "items", 0)
 		if err != nil || len(files) != 0 {
 			t.Fatal(err, files)
@@ -136,6 +144,13 @@ func FuzzPoolItems(f *testing.F) {
 		binary.LittleEndian.AppendUint64(item([]byte{1}, itemFloat), math.Float64bits(math.Copysign(0, -1))),
 		binary.LittleEndian.AppendUint64(item([]byte{1}, itemFloat), math.Float64bits(4)),
 		binary.LittleEndian.AppendUint64(item([]byte{1}, itemFloat), math.Float64bits(math.NaN())),
+		item([]byte{3}, itemInts, 2, 0, 0, 0, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, itemInt, 4),
+		item([]byte{2}, itemInts, 1, 0, 0, 0, 1, 0, 0, 0, itemInt, 4),
+		item([]byte{2}, itemInts, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0),
+		item([]byte{2}, itemInts, 2, 0, 0, 0, 1, 0, 0, 0),
+		item([]byte{2}, itemInts, 0xff, 0xff, 0xff, 0xff),
+		binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(item([]byte{2}, itemFloats, 2, 0, 0, 0), math.Float64bits(-0.5)), math.Float64bits(3)),
+		item([]byte{2}, itemFloats, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0x7f),
 		item([]byte{2}, itemInt, 2, itemFloat, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f),
 		{1, itemCodec, 0},
 		{1, itemCodec, 5, 1, 2},
@@ -208,5 +223,35 @@ func TestPrepareResult(t *testing.T) {
 		if got := pm.values(j.arr); len(got) != 5 || &got[0] != &j.all[0] {
 			t.Error("the array is no longer dense")
 		}
+	})
+}
+
+// BenchmarkPoolItems encodes and decodes a chunk of 12500 whole numbers
+// (a chunk of a 100k map on Pool(2)).
+func BenchmarkPoolItems(b *testing.B) {
+	rt, m := newTestModule(b)
+	runOnLoop(b, rt, func(vm *goja.Runtime) {
+		pm := m.poolState()
+		src, err := vm.RunString(`Array.from({length: 12500}, (_, i) => 2 * (i + 50000))`)
+		if err != nil {
+			b.Fatal(err)
+		}
+		items := pm.values(src)
+		enc, _, _ := m.encodeItems(nil, items, "items", 0)
+		out := make([]goja.Value, len(items))
+		b.Run("encode", func(b *testing.B) {
+			var buf []byte
+			for i := 0; i < b.N; i++ {
+				buf, _, _ = m.encodeItems(buf[:0], items, "items", 0)
+			}
+		})
+		b.Run("decode", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, _, err := pm.decodeItems(enc, nil, out[:0]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Logf("%d bytes for %d items", len(enc), len(items))
 	})
 }
