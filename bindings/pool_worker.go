@@ -371,7 +371,9 @@ func (w *poolWorker) apply(fn, items goja.Value, star bool) (res goja.Value, err
 func (w *poolWorker) ok(t host.PoolWorkerTask, start time.Time, out []goja.Value, settled bool) {
 	// The buffer is written before send returns: the next result reuses it.
 	b, files, err := w.m.encodeItems(w.buf[:0], out, "result", t.First)
-	w.buf = b[:0]
+	if err == nil {
+		w.buf = b[:0]
+	}
 	if err != nil && !settled {
 		// A promise cannot be sent: an async function's results are awaited.
 		for _, v := range out {
