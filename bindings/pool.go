@@ -54,10 +54,11 @@ const poolJS = `({
 		}
 		return out;
 	},
-	// runChunk applies fn to the items in order. (Array.prototype.map, a
-	// native loop, is the fastest way goja has; the arrow keeps fn's
-	// arguments to the item alone, as Python's map.) An async fn's promises
-	// are awaited together afterwards: see poolWorker.ok.
+	// runChunk applies fn to the items in order, for starmap and for a
+	// function goja cannot call directly (map's usual way is
+	// poolWorker.mapChunk). The arrow keeps fn's arguments to the item
+	// alone, as Python's map. An async fn's promises are awaited together
+	// afterwards: see poolWorker.ok.
 	runChunk(fn, items, star) {
 		return star ? items.map(a => fn(...a)) : items.map(x => fn(x));
 	},
@@ -72,6 +73,8 @@ const poolJS = `({
 		return C;
 	},
 	iteratorProto: Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())),
+	reflectApply: Reflect.apply,
+	arrayOf: Array.of,
 })`
 
 // poolModule is the pool state of one VM (one per Module).
@@ -81,6 +84,15 @@ type poolModule struct {
 	fns     map[string]goja.Callable
 	resProt *goja.Object // AsyncResult.prototype
 	itProt  *goja.Object // IMapIterator.prototype
+
+	// values and array move items between Go and the VM in one go.
+	reflectApply goja.Callable // Reflect.apply
+	arrayOf      goja.Callable // Array.of
+	sink         goja.Value    // a native function that keeps its arguments in sunk
+	sunk         []goja.Value
+	undef        []goja.Value // undefined values, to make result arrays from (see prepareResult)
+	boxes        *numberBoxes // nil until numberBoxes has run, or if unusable
+	boxesChecked bool
 
 	mu      sync.Mutex
 	events  []host.PoolResult
@@ -142,8 +154,14 @@ type poolJob struct {
 	kind   jobKind
 	total  int // chunks, once known (-1 while an imap still feeds)
 	chunks []chunkResult
-	got    int
-	arrive []int // chunk indices in arrival order (imapUnordered)
+	// A map's results are decoded straight into their place in all: item
+	// i of chunk c is all[c*chunkSize+i] (size 0: not a map). all is the
+	// storage of arr, the map's value, unless arr is nil (prepareResult).
+	size, chunkSize int
+	all             []goja.Value
+	arr             *goja.Object
+	got             int
+	arrive          []int // chunk indices in arrival order (imapUnordered)
 
 	done    bool // the value or the error is known
 	settled bool // callbacks ran, promise resolved
@@ -332,6 +350,23 @@ func (c *poolChannel) encodeHandle() ([]byte, []*os.File, error) {
 // call runs one of the pool's JavaScript helpers.
 func (pm *poolModule) call(name string, args ...goja.Value) goja.Value {
 	pm.helpers()
+	v, err := pm.helper(name)(pm.js, args...)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// numberBoxes returns the VM's numberBoxes, or nil if they cannot be used.
+func (pm *poolModule) numberBoxes() *numberBoxes {
+	if !pm.boxesChecked {
+		pm.boxes, pm.boxesChecked = newNumberBoxes(pm.m.vm), true
+	}
+	return pm.boxes
+}
+
+// helper returns one of the pool's JavaScript helpers (helpers has run).
+func (pm *poolModule) helper(name string) goja.Callable {
 	f := pm.fns[name]
 	if f == nil {
 		var ok bool
@@ -340,11 +375,7 @@ func (pm *poolModule) call(name string, args ...goja.Value) goja.Value {
 		}
 		pm.fns[name] = f
 	}
-	v, err := f(pm.js, args...)
-	if err != nil {
-		panic(err)
-	}
-	return v
+	return f
 }
 
 // helpers compiles the pool's JavaScript and makes its classes on first
@@ -358,6 +389,13 @@ func (pm *poolModule) helpers() {
 		panic(fmt.Errorf("mp pool helpers: %w", err))
 	}
 	pm.js = v.(*goja.Object)
+	vm := pm.m.vm
+	pm.reflectApply = pm.helper("reflectApply")
+	pm.arrayOf = pm.helper("arrayOf")
+	pm.sink = vm.ToValue(func(call goja.FunctionCall) goja.Value {
+		pm.sunk = call.Arguments
+		return goja.Undefined()
+	})
 	pm.defineResult()
 	pm.defineIterator()
 }
@@ -570,8 +608,8 @@ func (pm *poolModule) submitMap(pl *pool, fname string, fn, iterable, chunksize 
 		panic(m.vm.NewTypeError("%s: iterable must be iterable (an array, a Set, a generator...), got %s", fname, describe(iterable)))
 	}
 	id := pm.define(pl, fname, fn)
-	arr := pm.call("toArray", iterable).(*goja.Object)
-	n := int(arr.Get("length").ToInteger())
+	items := pm.values(pm.call("toArray", iterable))
+	n := len(items)
 	cs := pm.chunksize(fname, chunksize, n, pl.procs)
 	total := (n + cs - 1) / cs
 	j := pm.newJob(pl, kind, total)
@@ -580,30 +618,31 @@ func (pm *poolModule) submitMap(pl *pool, fname string, fn, iterable, chunksize 
 		pm.settleQ = append(pm.settleQ, j)
 		return j
 	}
+	j.size, j.chunkSize = n, cs
 	for c := 0; c < total; c++ {
 		start := c * cs
-		// Read by index: exporting the whole array first would hold back
-		// the first chunk (workers start as soon as it is sent).
-		it := poolItems{arr: arr, start: start, n: min(start+cs, n) - start}
-		b, files := pm.encodeChunkSafe(j, fname, it, start)
+		b, files := pm.encodeChunkSafe(pl, j, fname, items[start:min(start+cs, n)], start)
 		if err := pl.h.Submit(&host.PoolTask{Job: j.hj, Chunk: c, First: start, Fn: id, Mode: mode, Args: b, Files: files}); err != nil {
 			j.hj.Cancel()
 			m.throw(err)
 		}
+	}
+	if j.all == nil {
+		pm.prepareResult(j)
 	}
 	return j
 }
 
 // encodeChunkSafe is encodeChunk that cancels the job's submitted chunks
 // when one cannot be sent.
-func (pm *poolModule) encodeChunkSafe(j *poolJob, fname string, it poolItems, first int) (b []byte, files []*os.File) {
+func (pm *poolModule) encodeChunkSafe(pl *pool, j *poolJob, fname string, items []goja.Value, first int) (b []byte, files []*os.File) {
 	ok := false
 	defer func() {
 		if !ok {
 			j.hj.Cancel()
 		}
 	}()
-	b, files = pm.encodeChunk(fname, it, first)
+	b, files = pm.encodeChunk(pl, fname, items, first)
 	ok = true
 	return b, files
 }
@@ -618,8 +657,7 @@ func (pm *poolModule) submitApply(pl *pool, fname string, fn, args goja.Value) *
 		panic(m.vm.NewTypeError("%s: args must be an array, got %s", fname, describe(args)))
 	}
 	id := pm.define(pl, fname, fn)
-	ao := args.(*goja.Object)
-	b, files, err := m.encodeItems(poolItems{arr: ao, n: int(ao.Get("length").ToInteger())}, "args", 0)
+	b, files, err := m.encodeItems(nil, pm.values(args), "args", 0)
 	if err != nil {
 		var ce *runtime.CaptureError
 		if errors.As(err, &ce) {

@@ -45,12 +45,9 @@ func (pm *poolModule) imap(pl *pool, fname string, fn, iterable, chunksize goja.
 	j := pm.newJob(pl, kind, -1)
 	it := &poolIter{pl: pl, j: j, fname: fname, fn: id, mode: mode, cs: cs}
 	if o, ok := iterable.(*goja.Object); ok && o.ClassName() == "Array" {
-		n := int(o.Get("length").ToInteger())
-		var flat []any
-		for start := 0; start < n; start += cs {
-			items := poolArrayItems(o, start, min(start+cs, n)-start, flat)
-			flat = items.flat
-			pm.submitChunk(it, items, start)
+		items := pm.values(o)
+		for start := 0; start < len(items); start += cs {
+			pm.submitChunk(it, items[start:min(start+cs, len(items))], start)
 		}
 		it.exhausted = true
 		j.total = it.fed
@@ -65,8 +62,8 @@ func (pm *poolModule) imap(pl *pool, fname string, fn, iterable, chunksize goja.
 	return o
 }
 
-func (pm *poolModule) submitChunk(it *poolIter, items poolItems, first int) {
-	b, files := pm.encodeChunkSafe(it.j, it.fname, items, first)
+func (pm *poolModule) submitChunk(it *poolIter, items []goja.Value, first int) {
+	b, files := pm.encodeChunkSafe(it.pl, it.j, it.fname, items, first)
 	if err := it.pl.h.Submit(&host.PoolTask{Job: it.j.hj, Chunk: it.fed, First: first, Fn: it.fn, Mode: it.mode, Args: b, Files: files}); err != nil {
 		it.j.hj.Cancel()
 		pm.m.throw(err)
@@ -79,9 +76,10 @@ func (pm *poolModule) submitChunk(it *poolIter, items poolItems, first int) {
 func (pm *poolModule) feed(it *poolIter, limit int) {
 	for !it.exhausted && it.fed-it.next < limit {
 		got := pm.call("take", it.src, pm.m.vm.ToValue(it.cs)).(*goja.Object)
-		n := int(got.Get("length").ToInteger())
+		items := pm.values(got)
+		n := len(items)
 		if n > 0 {
-			pm.submitChunk(it, poolArrayItems(got, 0, n, nil), it.fed*it.cs)
+			pm.submitChunk(it, items, it.fed*it.cs)
 		}
 		if n < it.cs || got.Get("done") != nil && got.Get("done").ToBoolean() {
 			pm.endFeed(it)

@@ -37,6 +37,7 @@ type poolWorker struct {
 	waiting bool // a task's promise is pending
 	running bool // run is on the stack
 	fns     map[uint32]poolFn
+	buf     []byte // the last result's encoding
 }
 
 // workItem is one thing for the loop to do: exactly one field is set.
@@ -50,6 +51,9 @@ type workItem struct {
 type poolFn struct {
 	fn  goja.Value
 	err goja.Value // what instantiating it threw
+	// raw is the function's own call, without the exception guard
+	// goja.AssertFunction puts around each call (nil if fn has none).
+	raw func(goja.FunctionCall) goja.Value
 }
 
 // runPoolWorker is RunTarget for a pool worker's bundle (loop goroutine).
@@ -238,7 +242,8 @@ func (w *poolWorker) define(d *host.PoolDef) {
 		w.fns[d.ID] = poolFn{err: w.thrown(err)}
 		return
 	}
-	w.fns[d.ID] = poolFn{fn: v}
+	raw, _ := v.Export().(func(goja.FunctionCall) goja.Value)
+	w.fns[d.ID] = poolFn{fn: v, raw: raw}
 }
 
 // thrown turns a Go error from the VM into the JS value to report.
@@ -264,42 +269,75 @@ func (w *poolWorker) runTask(t host.PoolWorkerTask) {
 		w.fail(t, start, f.err)
 		return
 	}
-	vals, err := m.decodeItems(t.Args, t.Files)
+	vals, _, err := w.pm.decodeItems(t.Args, t.Files, nil)
 	if err != nil {
 		w.fail(t, start, m.vm.NewGoError(fmt.Errorf("pool worker: cannot decode the task: %w", err)))
 		return
 	}
-	var res goja.Value
-	if t.Mode == modeApply {
+	var res []goja.Value
+	switch t.Mode {
+	case modeApply:
 		call, _ := goja.AssertFunction(f.fn)
 		r, err := call(goja.Undefined(), vals...)
 		if err != nil {
 			w.fail(t, start, w.thrown(err))
 			return
 		}
-		res = m.vm.NewArray(r)
-	} else {
-		items := make([]any, len(vals))
-		for i, v := range vals {
-			items[i] = v
-		}
-		if res, err = w.apply(f.fn, m.vm.NewArray(items...), t.Mode == modeStar); err != nil {
+		res = []goja.Value{r}
+	case modeMap:
+		if res, err = w.mapChunk(f, vals); err != nil {
 			w.fail(t, start, w.thrown(err))
 			return
 		}
+	default:
+		out, err := w.apply(f.fn, w.pm.array(vals), true)
+		if err != nil {
+			w.fail(t, start, w.thrown(err))
+			return
+		}
+		res = w.pm.values(out)
 	}
-	w.ok(t, start, res.(*goja.Object), false)
+	w.ok(t, start, res, false)
+}
+
+// mapChunk calls fn(item) for each item in order, writing the results
+// over the items. The calls are a Go loop inside a single guarded call:
+// each goja.AssertFunction call sets up its own exception guard, and
+// Array.prototype.map through a JavaScript arrow makes two calls per
+// item, either way about twice the cost of the plain call. What fn throws
+// ends the loop and comes back as the error.
+func (w *poolWorker) mapChunk(f poolFn, items []goja.Value) ([]goja.Value, error) {
+	if f.raw == nil {
+		out, err := w.apply(f.fn, w.pm.array(items), false)
+		if err != nil {
+			return nil, err
+		}
+		return w.pm.values(out), nil
+	}
+	loop, _ := goja.AssertFunction(w.m.vm.ToValue(func(goja.FunctionCall) goja.Value {
+		arg := []goja.Value{nil}
+		call := goja.FunctionCall{This: goja.Undefined(), Arguments: arg}
+		for i, x := range items {
+			arg[0] = x
+			items[i] = f.raw(call)
+		}
+		return goja.Undefined()
+	}))
+	if _, err := loop(goja.Undefined()); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 // await waits for the promises among a chunk's results (an async pool
 // function), then sends the chunk's outcome.
-func (w *poolWorker) await(t host.PoolWorkerTask, start time.Time, results *goja.Object) {
+func (w *poolWorker) await(t host.PoolWorkerTask, start time.Time, results []goja.Value) {
 	m, pm := w.m, w.pm
-	all := pm.call("all", results)
+	all := pm.call("all", pm.array(results))
 	p := all.Export().(*goja.Promise)
 	switch p.State() {
 	case goja.PromiseStateFulfilled:
-		w.ok(t, start, p.Result().(*goja.Object), true)
+		w.ok(t, start, pm.values(p.Result()), true)
 		return
 	case goja.PromiseStateRejected:
 		w.fail(t, start, p.Result())
@@ -308,7 +346,7 @@ func (w *poolWorker) await(t host.PoolWorkerTask, start time.Time, results *goja
 	w.waiting = true
 	pm.call("settle", all, m.vm.ToValue(func(c goja.FunctionCall) goja.Value {
 		w.waiting = false
-		w.ok(t, start, c.Argument(0).(*goja.Object), true)
+		w.ok(t, start, pm.values(c.Argument(0)), true)
 		w.run(m.vm)
 		return goja.Undefined()
 	}), m.vm.ToValue(func(c goja.FunctionCall) goja.Value {
@@ -325,31 +363,24 @@ var poolPromiseType = reflect.TypeOf((*goja.Promise)(nil))
 func (w *poolWorker) apply(fn, items goja.Value, star bool) (res goja.Value, err error) {
 	pm := w.pm
 	pm.helpers()
-	f := pm.fns["runChunk"]
-	if f == nil {
-		f, _ = goja.AssertFunction(pm.js.Get("runChunk"))
-		pm.fns["runChunk"] = f
-	}
-	return f(pm.js, fn, items, w.m.vm.ToValue(star))
+	return pm.helper("runChunk")(pm.js, fn, items, w.m.vm.ToValue(star))
 }
 
 // ok sends a chunk's results, unless some are promises still to wait for
 // (settled: they were awaited already).
-func (w *poolWorker) ok(t host.PoolWorkerTask, start time.Time, out *goja.Object, settled bool) {
-	n := int(out.Get("length").ToInteger())
-	promise := false
-	it := poolArrayItems(out, 0, n, nil)
-	b, files, err := w.m.encodeItems(it, "result", t.First)
+func (w *poolWorker) ok(t host.PoolWorkerTask, start time.Time, out []goja.Value, settled bool) {
+	// The buffer is written before send returns: the next result reuses it.
+	b, files, err := w.m.encodeItems(w.buf[:0], out, "result", t.First)
+	if err == nil {
+		w.buf = b[:0]
+	}
 	if err != nil && !settled {
 		// A promise cannot be sent: an async function's results are awaited.
-		for i := 0; i < n && !promise; i++ {
-			if o, ok := it.get(i).(*goja.Object); ok && o.ExportType() == poolPromiseType {
-				promise = true
+		for _, v := range out {
+			if o, ok := v.(*goja.Object); ok && o.ExportType() == poolPromiseType {
+				w.await(t, start, out)
+				return
 			}
-		}
-		if promise {
-			w.await(t, start, out)
-			return
 		}
 	}
 	if err != nil {

@@ -24,10 +24,12 @@ import (
 // The owner schedules: it keeps the queue of tasks and hands each ready
 // worker a window of them: one while nobody knows how long tasks take, then
 // about half a millisecond of work by the running average (at most 64), so
-// tiny tasks travel in batches and tasks of 0.5 ms or more go one by one.
-// When a worker goes idle with nothing queued, the owner revokes a task
-// another worker holds but has not started (work stealing): a window never
-// keeps work from an idle worker behind a long task.
+// tiny tasks travel in batches, and at least two, so that a worker finds
+// its next task waiting when it ends one instead of idling for a round
+// trip through the owner. When a worker goes idle with nothing queued, the
+// owner revokes a task another worker holds but has not started (work
+// stealing): a window never keeps work from an idle worker behind a long
+// task.
 //
 // A worker runs its tasks strictly in order and writes each result as soon
 // as the task ends, so when its channel reaches end-of-file the first task
@@ -172,7 +174,76 @@ type Pool struct {
 	// spawnFailed is when starting a worker last failed (--max-procs...):
 	// the pool goes on with the workers it has and tries again later.
 	spawnFailed time.Time
+
+	bufs bufList // see Buffer
 }
+
+// bufList is a short list of byte buffers to use again: the arguments of
+// answered tasks, the results the owner has decoded. A pool that moves
+// big chunks (a map of 100k numbers: 8 chunks of ~50 KB each way) would
+// otherwise allocate each anew, and so collect garbage more often.
+type bufList struct {
+	mu   sync.Mutex
+	bufs [][]byte
+}
+
+const (
+	minListedBuf = 4 << 10  // smaller buffers are not worth keeping
+	maxListedBuf = 16 << 20 // nor larger ones
+	maxListed    = 16
+)
+
+// get returns a buffer of length 0 and capacity at least n.
+func (l *bufList) get(n int) []byte {
+	if n >= minListedBuf {
+		l.mu.Lock()
+		for i := len(l.bufs) - 1; i >= 0; i-- {
+			if b := l.bufs[i]; cap(b) >= n {
+				l.bufs[i] = l.bufs[len(l.bufs)-1]
+				l.bufs[len(l.bufs)-1] = nil
+				l.bufs = l.bufs[:len(l.bufs)-1]
+				l.mu.Unlock()
+				return b[:0]
+			}
+		}
+		l.mu.Unlock()
+		// Rounded up, so that buffers of about the same size (a chunk's
+		// arguments, its results, a part of either) serve one another.
+		return make([]byte, 0, (n+minListedBuf-1)/minListedBuf*minListedBuf+minListedBuf)
+	}
+	return make([]byte, 0, n)
+}
+
+// put keeps b for a later get; nothing may use b afterwards.
+func (l *bufList) put(b []byte) {
+	if cap(b) < minListedBuf || cap(b) > maxListedBuf {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.bufs) < maxListed {
+		l.bufs = append(l.bufs, b[:0])
+		return
+	}
+	// Full: b takes the place of the smallest, if it is larger (small
+	// buffers of an earlier, smaller map must not crowd out useful ones).
+	small := 0
+	for i, x := range l.bufs {
+		if cap(x) < cap(l.bufs[small]) {
+			small = i
+		}
+	}
+	if cap(b) > cap(l.bufs[small]) {
+		l.bufs[small] = b[:0]
+	}
+}
+
+// Buffer returns an empty buffer with room for n bytes, for the Args of a
+// task; once the task is answered, the pool uses it again.
+func (p *Pool) Buffer(n int) []byte { return p.bufs.get(n) }
+
+// Recycle gives back a result's Payload once nothing refers to it any more.
+func (p *Pool) Recycle(b []byte) { p.bufs.put(b) }
 
 type poolWorker struct {
 	info     ProcInfo
@@ -197,8 +268,13 @@ type poolDef struct {
 type poolFrame struct {
 	kind    Kind
 	payload []byte
+	parts   [][]byte // the payload in parts, when payload is nil (see give)
 	files   []*os.File
 }
+
+// bigArgs is the size from which a task's arguments go out as a part of
+// their frame of their own, not copied into it.
+const bigArgs = 4 << 10
 
 // maxPoolFiles bounds the descriptors in one frame of tasks.
 const maxPoolFiles = maxFDs
@@ -314,7 +390,13 @@ func (p *Pool) writer(w *poolWorker) {
 		p.mu.Unlock()
 		for _, f := range frames {
 			if !gone {
-				if err := w.conn.Write(f.kind, 0, f.payload, f.files...); err != nil {
+				var err error
+				if f.parts != nil {
+					err = w.conn.WriteParts(f.kind, 0, f.parts, f.files...)
+				} else {
+					err = w.conn.Write(f.kind, 0, f.payload, f.files...)
+				}
+				if err != nil {
 					// The worker is gone, or can no longer be fed: either
 					// way it ends, and its reader settles what it held.
 					p.cfg.Node.Signal(w.info.ID, syscall.SIGKILL)
@@ -341,7 +423,7 @@ func (p *Pool) writer(w *poolWorker) {
 // what the worker leaves behind.
 func (p *Pool) reader(w *poolWorker) {
 	for {
-		f, err := w.conn.Read()
+		f, err := w.conn.ReadWith(func(n int) []byte { return p.bufs.get(n)[:n] })
 		if err != nil {
 			break
 		}
@@ -381,6 +463,9 @@ func (p *Pool) handle(w *poolWorker, f Frame) error {
 		if nfiles != len(f.Files) {
 			return fmt.Errorf("pool result: %d descriptors announced, %d came", nfiles, len(f.Files))
 		}
+		// The payload ends the frame: with the frame's whole capacity, the
+		// receiver's Recycle can use all of it again.
+		payload = f.Payload[len(f.Payload)-len(payload):]
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		if p.stopErr != nil {
@@ -405,6 +490,10 @@ func (p *Pool) handle(w *poolWorker, f Frame) error {
 			p.ewma = 0.8*p.ewma + 0.2*(float64(micros)+1)
 		}
 		p.finish(t, PoolResult{Status: status, Payload: payload, Files: f.Files})
+		// Answered: its arguments will not be sent again (a frame's last
+		// byte was written before the worker could answer).
+		p.bufs.put(t.Args)
+		t.Args = nil
 		p.dispatch()
 	case KindPoolBye:
 		p.mu.Lock()
@@ -518,12 +607,13 @@ func (p *Pool) unref(fn uint32) {
 
 // window is how many tasks a worker may hold: one while nobody knows how
 // long tasks take, then about half a millisecond of work (tiny tasks
-// travel in batches; tasks of 0.5 ms or more go one at a time), at most 64.
+// travel in batches), at least two (the one it runs and the next) and at
+// most 64.
 func (p *Pool) window() int {
 	if p.ewma == 0 {
 		return 1
 	}
-	return max(1, min(64, int(math.Ceil(500/p.ewma))))
+	return max(2, min(64, int(math.Ceil(500/p.ewma))))
 }
 
 // revoked takes back a task a worker gave back unstarted (lock held): it
@@ -672,11 +762,26 @@ func (p *Pool) give(w *poolWorker, budget int) {
 		}
 		w.out = append(w.out, poolFrame{kind: KindPoolForget, payload: d.B})
 	}
+	// The frame's payload is small fields and the tasks' arguments; large
+	// arguments (a chunk of a big map) are not copied into it but written
+	// from where they are (they live until their task is answered).
+	var parts [][]byte
 	e.Uint(uint64(len(batch)))
 	for _, t := range batch {
-		e.Uint(t.seq).Uint(uint64(t.Fn)).Uint(uint64(t.Mode)).Uint(uint64(t.First)).Uint(uint64(len(t.Files))).Bytes(t.Args)
+		e.Uint(t.seq).Uint(uint64(t.Fn)).Uint(uint64(t.Mode)).Uint(uint64(t.First)).Uint(uint64(len(t.Files)))
+		if len(t.Args) < bigArgs {
+			e.Bytes(t.Args)
+			continue
+		}
+		e.Uint(uint64(len(t.Args)))
+		parts = append(parts, e.B, t.Args)
+		e = Enc{}
 	}
-	w.out = append(w.out, poolFrame{kind: KindPoolTasks, payload: e.B, files: files})
+	if parts == nil {
+		w.out = append(w.out, poolFrame{kind: KindPoolTasks, payload: e.B, files: files})
+	} else {
+		w.out = append(w.out, poolFrame{kind: KindPoolTasks, parts: append(parts, e.B), files: files})
+	}
 	w.inflight = append(w.inflight, batch...)
 	w.sent += len(batch)
 	if p.cfg.MaxTasks > 0 && w.sent >= p.cfg.MaxTasks {
@@ -1049,7 +1154,6 @@ func (w *PoolWorkerConn) InitFailed(desc string) error {
 // returns, so it survives the worker's death right after.
 func (w *PoolWorkerConn) Result(seq uint64, status byte, took time.Duration, payload []byte, files []*os.File) error {
 	var e Enc
-	e.B = make([]byte, 0, len(payload)+24)
-	e.Uint(seq).Uint(uint64(status)).Uint(uint64(took / time.Microsecond)).Uint(uint64(len(files))).Bytes(payload)
-	return w.c.Write(KindPoolResult, 0, e.B, files...)
+	e.Uint(seq).Uint(uint64(status)).Uint(uint64(took / time.Microsecond)).Uint(uint64(len(files))).Uint(uint64(len(payload)))
+	return w.c.WriteParts(KindPoolResult, 0, [][]byte{e.B, payload}, files...)
 }

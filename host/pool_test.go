@@ -437,3 +437,36 @@ func TestPoolCancelOnError(t *testing.T) {
 		t.Fatalf("got %q %v: a cancelled task ran", r.Payload, r.Err)
 	}
 }
+
+// The pool's spare buffers: big enough ones are used again, small and
+// huge ones are not kept, and a full list keeps the largest.
+func TestPoolBufList(t *testing.T) {
+	var l bufList
+	if b := l.get(10); cap(b) < 10 || len(b) != 0 {
+		t.Fatalf("get(10): len %d cap %d", len(b), cap(b))
+	}
+	b := l.get(50000)
+	if cap(b) < 50000+minListedBuf/2 {
+		t.Errorf("get(50000) has cap %d: no room for a slightly larger request", cap(b))
+	}
+	b = append(b, 1, 2, 3)
+	l.put(b)
+	if c := l.get(50010); &c[:1][0] != &b[:1][0] || len(c) != 0 {
+		t.Error("a listed buffer large enough was not used again")
+	}
+	l.put(make([]byte, 100))
+	l.put(make([]byte, 0, maxListedBuf+1))
+	if len(l.bufs) != 0 {
+		t.Errorf("%d buffers kept, want none (too small, too large)", len(l.bufs))
+	}
+	for i := 0; i < maxListed; i++ {
+		l.put(make([]byte, 0, minListedBuf))
+	}
+	l.put(make([]byte, 0, 4*minListedBuf))
+	if len(l.bufs) != maxListed {
+		t.Fatalf("%d buffers kept, want %d", len(l.bufs), maxListed)
+	}
+	if c := l.get(3 * minListedBuf); cap(c) != 4*minListedBuf {
+		t.Errorf("the larger buffer did not replace a smaller one in the full list (got cap %d)", cap(c))
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -118,6 +119,28 @@ func (c *Conn) Write(kind Kind, id uint32, payload []byte, files ...*os.File) er
 	return err
 }
 
+// WriteParts sends one frame whose payload is the concatenation of parts,
+// as Write does, without copying large parts together: they go out in one
+// writev with the header.
+func (c *Conn) WriteParts(kind Kind, id uint32, parts [][]byte, files ...*os.File) error {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	if n <= 32<<10 || len(files) > 0 {
+		return c.Write(kind, id, slices.Concat(parts...), files...)
+	}
+	if n > MaxFrame {
+		return ErrFrameTooLarge
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	bufs := make(net.Buffers, 0, len(parts)+1)
+	bufs = append(append(bufs, c.header(kind, id, n, 0)), parts...)
+	_, err := bufs.WriteTo(c.uc)
+	return err
+}
+
 func (c *Conn) header(kind Kind, id uint32, n, nfds int) []byte {
 	var h [headerSize]byte
 	binary.LittleEndian.PutUint32(h[0:], uint32(n+headerSize-4))
@@ -127,11 +150,15 @@ func (c *Conn) header(kind Kind, id uint32, n, nfds int) []byte {
 	return h[:]
 }
 
-// Read returns the next frame. The payload is a fresh slice the caller may
-// keep. An error ends the stream: descriptors that arrived for frames that
-// will never be complete (the peer died in the middle of one) are closed.
-func (c *Conn) Read() (Frame, error) {
-	f, err := c.read()
+// Read returns the next frame. The payload is a fresh slice the caller may keep.
+func (c *Conn) Read() (Frame, error) { return c.ReadWith(nil) }
+
+// ReadWith is Read with the payload's memory from alloc (nil: make), which
+// returns a slice of length n. An error ends the stream: descriptors that
+// arrived for frames that will never be complete (the peer died in the
+// middle of one) are closed.
+func (c *Conn) ReadWith(alloc func(n int) []byte) (Frame, error) {
+	f, err := c.read(alloc)
 	if err != nil {
 		for _, fd := range c.fds {
 			unix.Close(fd)
@@ -141,7 +168,7 @@ func (c *Conn) Read() (Frame, error) {
 	return f, err
 }
 
-func (c *Conn) read() (Frame, error) {
+func (c *Conn) read(alloc func(n int) []byte) (Frame, error) {
 	if err := c.fill(headerSize); err != nil {
 		return Frame{}, err
 	}
@@ -157,7 +184,11 @@ func (c *Conn) read() (Frame, error) {
 	f := Frame{Kind: Kind(h[4]), ID: binary.LittleEndian.Uint32(h[6:])}
 	nfds := int(h[5])
 	c.roff += headerSize
-	f.Payload = make([]byte, n)
+	if alloc != nil {
+		f.Payload = alloc(n)
+	} else {
+		f.Payload = make([]byte, n)
+	}
 	got := copy(f.Payload, c.rbuf[c.roff:c.rend])
 	c.roff += got
 	for got < n {

@@ -52,6 +52,49 @@ func TestFramesRoundTrip(t *testing.T) {
 	}
 }
 
+// A frame written in parts arrives as one payload, small or large, with
+// empty parts and with descriptors.
+func TestFramesInParts(t *testing.T) {
+	a, b := pair(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<18)
+	cases := []struct {
+		parts [][]byte
+		files []*os.File
+	}{
+		{parts: [][]byte{}},
+		{parts: [][]byte{[]byte("ab"), nil, []byte("c")}},
+		{parts: [][]byte{[]byte("head"), big, nil, []byte("mid"), big[:40<<10], []byte("tail")}},
+		{parts: [][]byte{big[:50<<10], []byte("x")}, files: []*os.File{r}},
+	}
+	wrote := make(chan struct{})
+	go func() {
+		defer close(wrote)
+		for i, c := range cases {
+			if err := a.WriteParts(KindOK, uint32(i+1), c.parts, c.files...); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	defer func() { <-wrote }() // before the pipe is closed
+	for i, c := range cases {
+		f, err := b.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := bytes.Join(c.parts, nil)
+		if f.Kind != KindOK || f.ID != uint32(i+1) || !bytes.Equal(f.Payload, want) || len(f.Files) != len(c.files) {
+			t.Fatalf("frame %d: kind %v id %d len %d files %d, want len %d files %d", i, f.Kind, f.ID, len(f.Payload), len(f.Files), len(want), len(c.files))
+		}
+		closeFiles(f.Files)
+	}
+}
+
 // Descriptors travel with their frame, in order, even among plain frames.
 func TestFramesCarryFiles(t *testing.T) {
 	a, b := pair(t)
