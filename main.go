@@ -40,6 +40,7 @@ Options (before the script):
 `
 
 func main() {
+	runtime.TuneGC()
 	if host.IsChild() {
 		os.Exit(runChild())
 	}

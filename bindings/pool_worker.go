@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"reflect"
-	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -74,11 +72,6 @@ func (m *Module) runPoolWorker(bundle *goja.Object, self host.ProcInfo) error {
 		return fmt.Errorf("pool worker: %w", err)
 	}
 	w := &poolWorker{m: m, pm: pm, conn: conn, self: self, fns: map[uint32]poolFn{}}
-	// A worker is long-lived and allocates in bursts (a chunk's values); on
-	// its small heap the default GC target collects all the time.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(poolWorkerGOGC())
-	}
 	init, ok := bundle.Get("init").(*goja.Object)
 	if !ok {
 		w.start()
@@ -446,9 +439,3 @@ func cleanWorkerStack(s string) string {
 	return strings.Join(out, "\n")
 }
 
-func poolWorkerGOGC() int {
-	if v, err := strconv.Atoi(os.Getenv("MPJS_POOL_GOGC")); err == nil {
-		return v
-	}
-	return 400
-}
