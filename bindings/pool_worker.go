@@ -438,4 +438,3 @@ func cleanWorkerStack(s string) string {
 	}
 	return strings.Join(out, "\n")
 }
-
