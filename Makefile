@@ -33,6 +33,7 @@ lint:
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=60s ./runtime/codec/
 	$(GO) test -run='^$$' -fuzz=FuzzFrame -fuzztime=60s ./host/
+	$(GO) test -run='^$$' -fuzz=FuzzPoolItems -fuzztime=60s ./bindings/
 
 clean:
 	rm -rf bin
