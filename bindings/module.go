@@ -30,7 +30,9 @@ type Module struct {
 	errors map[string]*goja.Object
 	// prelude holds the few helpers written in JavaScript (see preludeJS).
 	prelude *goja.Object
-	built   bool // build has run
+	built   bool        // build has run
+	syncs   *syncMod    // locks and shared memory (syncState)
+	pools   *poolModule // Pool (definePool)
 
 	decoders map[string]handleDecoder // by handle kind
 	outFiles []*os.File               // descriptors gathered by the encode in progress

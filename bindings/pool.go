@@ -107,12 +107,8 @@ type poolModule struct {
 	keep      *eventloop.Timer
 }
 
-var poolModules sync.Map // *Module → *poolModule
-
-func (m *Module) poolState() *poolModule {
-	v, _ := poolModules.Load(m)
-	return v.(*poolModule)
-}
+// poolState is the Pool half of the module (made by definePool).
+func (m *Module) poolState() *poolModule { return m.pools }
 
 // pool is the Go half of a Pool object.
 type pool struct {
@@ -177,7 +173,7 @@ type poolJob struct {
 func (m *Module) definePool() {
 	vm := m.vm
 	pm := &poolModule{m: m, wake: make(chan struct{}, 1), fns: map[string]goja.Callable{}}
-	poolModules.Store(m, pm)
+	m.pools = pm
 	m.decoders["poolchan"] = func(_ []byte, files []*os.File) (goja.Value, error) {
 		if len(files) != 1 {
 			closePoolFiles(files)

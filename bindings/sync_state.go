@@ -33,17 +33,14 @@ type syncMod struct {
 	arrayProto, rawArrayProto *goja.Object
 }
 
-var syncMods sync.Map // *Module → *syncMod
-
-// syncState returns the module's syncMod, making it on first use.
+// syncState returns the module's syncMod, making it on first use (loop
+// goroutine only).
 func (m *Module) syncState() *syncMod {
-	if v, ok := syncMods.Load(m); ok {
-		return v.(*syncMod)
+	if m.syncs == nil {
+		m.syncs = &syncMod{m: m, vm: m.vm, shm: host.NewShm(m.node), protos: map[host.ObjKind]*goja.Object{},
+			wrappers: map[uint64]weak.Pointer[goja.Object]{}}
 	}
-	sm := &syncMod{m: m, vm: m.vm, shm: host.NewShm(m.node), protos: map[host.ObjKind]*goja.Object{},
-		wrappers: map[uint64]weak.Pointer[goja.Object]{}}
-	v, _ := syncMods.LoadOrStore(m, sm)
-	return v.(*syncMod)
+	return m.syncs
 }
 
 // me is this process's Owner. A child learns who it is when it is given a
