@@ -218,6 +218,15 @@ func TestREPLCtrlC(t *testing.T) {
 	r.line("p.isAlive()", `true\n`)
 	r.line("p.kill(); p.join(); p.exitcode", `-9\n`)
 
+	// So does a get on an empty queue, and the queue loses nothing: an item
+	// put later goes to the next get, not to the one given up.
+	r.send("q = new Queue(); console.log('getting'); q.get()\r")
+	r.expect(`\ngetting\n`)
+	r.send("\x03")
+	r.expect(`Uncaught Error: Script execution was interrupted by Ctrl-C\n`)
+	r.expect(`mpjs> `)
+	r.line("q.put('kept'); q.get()", `'kept'\n`)
+
 	r.send("function spin() {\r")
 	r.expect(`\.\.\. `)
 	r.send("\x03") // leaves the unfinished input

@@ -113,7 +113,10 @@ func (m *Module) defineQueues() {
 	}
 	take := func(q *queue, block bool, timeout goja.Value, fname string) goja.Value {
 		t := m.timeout(fname, timeout)
-		data, files, err := qc.Get(q.ref, block, t)
+		data, files, err := qc.Get(q.ref, block, t, m.rt.Interrupted())
+		if errors.Is(err, host.ErrInterrupted) {
+			return goja.Undefined() // the VM throws the interruption
+		}
 		if err != nil {
 			m.queueThrow(err)
 		}

@@ -560,6 +560,36 @@ func (qs *queueService) expireGet(q *queue, w *getWaiter) {
 	w.answerNow(nil, errEmpty)
 }
 
+// cancelGet withdraws a get of the requester whose answers go to local, if
+// it still waits. It reports false when the get was answered already (the
+// answer is on its way to local).
+func (qs *queueService) cancelGet(q *queue, local chan localResult) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, w := range q.getters {
+		if w.local == local && !w.done {
+			w.done = true
+			if w.timer != nil {
+				w.timer.Stop()
+			}
+			q.removeGetter(w)
+			return true
+		}
+	}
+	return false
+}
+
+// unget puts an item a get took back at the head of its queue (the host's
+// own get, interrupted after it was answered).
+func (qs *queueService) unget(q *queue, it qitem) {
+	var out outbox
+	q.mu.Lock()
+	q.items.pushFront(it)
+	qs.dispatch(q, &out)
+	q.mu.Unlock()
+	out.flush()
+}
+
 func (q *queue) removeGetter(w *getWaiter) {
 	for i, x := range q.getters {
 		if x == w {

@@ -2,6 +2,7 @@ package host
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -52,6 +53,9 @@ type clientQueue struct {
 	seen    uint64       // highest sequence number received
 	pending uint64       // a revoke up to this sequence number waits for its items
 }
+
+// ErrInterrupted is returned by a wait the caller cancelled.
+var ErrInterrupted = errors.New("interrupted")
 
 // NewQueueClient makes the queue end of the process whose Node is n. Make one
 // per process.
@@ -225,7 +229,11 @@ func (c *QueueClient) openPipe() error {
 // lease from the host, waiting up to timeout (forever if negative) when
 // block. It fails with a *ServiceError of class Empty when no item came.
 // The caller owns the returned descriptors.
-func (c *QueueClient) Get(ref QueueRef, block bool, timeout time.Duration) ([]byte, []*os.File, error) {
+//
+// In the host, a get that waits gives way when cancel is closed (Ctrl-C in
+// the REPL): it returns ErrInterrupted and the queue is as it was. Elsewhere
+// cancel is not looked at.
+func (c *QueueClient) Get(ref QueueRef, block bool, timeout time.Duration, cancel <-chan struct{}) ([]byte, []*os.File, error) {
 	if c.svc != nil {
 		q, err := c.svc.lookup(ref.ID)
 		if err != nil {
@@ -235,8 +243,17 @@ func (c *QueueClient) Get(ref QueueRef, block bool, timeout time.Duration) ([]by
 			return it.data, it.files, nil
 		}
 		c.svc.get(q, c.self(), 1, block, timeout)
-		r := <-c.res
-		return r.item.data, r.item.files, r.err
+		select {
+		case r := <-c.res:
+			return r.item.data, r.item.files, r.err
+		case <-cancel:
+			if !c.svc.cancelGet(q, c.res) {
+				if r := <-c.res; r.err == nil {
+					c.svc.unget(q, r.item)
+				}
+			}
+			return nil, nil, ErrInterrupted
+		}
 	}
 	c.mu.Lock()
 	cq := c.queue(ref.ID)

@@ -140,7 +140,7 @@ func qPut(t *testing.T, c *QueueClient, ref QueueRef, s string) {
 
 func qGet(t *testing.T, c *QueueClient, ref QueueRef, timeout time.Duration) (string, error) {
 	t.Helper()
-	b, files, err := c.Get(ref, true, timeout)
+	b, files, err := c.Get(ref, true, timeout, nil)
 	closeFiles(files)
 	return string(b), err
 }
@@ -326,7 +326,7 @@ func TestQueuePipeBarrier(t *testing.T) {
 			t.Fatalf("round %d: qsize right after 20 puts: %d %v", round, n, err)
 		}
 		for i := 0; i < 20; i++ {
-			if _, _, err := ca.Get(ref, false, 0); err != nil {
+			if _, _, err := ca.Get(ref, false, 0, nil); err != nil {
 				t.Fatalf("round %d: getNowait %d: %v", round, i, err)
 			}
 		}
@@ -337,7 +337,7 @@ func TestQueuePipeBarrier(t *testing.T) {
 	if err := ca.Put(ref, append(ca.Buffer(), big...), nil, true, -1); err != nil {
 		t.Fatal(err)
 	}
-	b, _, err := ca.Get(ref, false, 0)
+	b, _, err := ca.Get(ref, false, 0, nil)
 	if err != nil || len(b) != len(big) || b[len(b)-1] != 7 {
 		t.Fatalf("big item: %d bytes, %v", len(b), err)
 	}
@@ -384,7 +384,7 @@ func TestQueueStress(t *testing.T) {
 						n.kill(c) // its untaken lease goes back
 						break
 					}
-					b, files, err := c.Get(ref, true, 20*time.Millisecond)
+					b, files, err := c.Get(ref, true, 20*time.Millisecond, nil)
 					closeFiles(files)
 					if err != nil {
 						continue
@@ -457,5 +457,45 @@ func qWaitSize(t *testing.T, c *QueueClient, ref QueueRef, n int) {
 			t.Fatalf("qsize %d, want %d", got, n)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// The host's own get, given up: withdrawn while it waits, or, when its
+// answer was already on the way, the item goes back to the head.
+func TestQueueCancelledLocalGet(t *testing.T) {
+	qs := newQueueService()
+	q := qs.queues[qs.create(0, false)]
+	local := make(chan localResult, 1)
+	me := requester{proc: MainID, local: local}
+
+	qs.get(q, me, 1, true, -1) // waits: the queue is empty
+	if !qs.cancelGet(q, local) {
+		t.Fatal("a waiting get was not withdrawn")
+	}
+	if len(q.getters) != 0 {
+		t.Fatalf("%d getters after the cancel", len(q.getters))
+	}
+
+	qs.get(q, me, 1, true, -1)
+	var out outbox
+	q.mu.Lock()
+	q.push(qitem{data: []byte("first")})
+	q.push(qitem{data: []byte("second")})
+	qs.dispatch(q, &out) // answers the get
+	q.mu.Unlock()
+	out.flush()
+	if qs.cancelGet(q, local) {
+		t.Fatal("cancelGet withdrew a get that was answered")
+	}
+	r := <-local
+	if string(r.item.data) != "first" {
+		t.Fatalf("answer %q, want first", r.item.data)
+	}
+	qs.unget(q, r.item)
+	for _, want := range []string{"first", "second"} {
+		it, ok := qs.takeLocal(q)
+		if !ok || string(it.data) != want {
+			t.Fatalf("took %q (%v), want %q", it.data, ok, want)
+		}
 	}
 }
