@@ -227,6 +227,17 @@ func TestREPLCtrlC(t *testing.T) {
 	r.expect(`mpjs> `)
 	r.line("q.put('kept'); q.get()", `'kept'\n`)
 
+	// And a Lock acquired twice (a deadlock, as in Python), and an Event
+	// nobody sets; the lock is still usable afterwards.
+	for _, input := range []string{"l = new Lock(); l.acquire(); console.log('waiting'); l.acquire()", "e = new Event(); console.log('waiting'); e.wait()"} {
+		r.send(input + "\r")
+		r.expect(`\nwaiting\n`)
+		r.send("\x03")
+		r.expect(`Uncaught Error: Script execution was interrupted by Ctrl-C\n`)
+		r.expect(`mpjs> `)
+	}
+	r.line("l.release(); l.acquire(true, 5)", `true\n`)
+
 	r.send("function spin() {\r")
 	r.expect(`\.\.\. `)
 	r.send("\x03") // leaves the unfinished input

@@ -85,6 +85,18 @@ func (s *syncObj) acquire(timeout time.Duration) bool {
 	return false
 }
 
+// acquireByUser is acquire for the script's own acquire(): in the host it
+// gives way to Ctrl-C (the REPL), returning false (see syncMod.wait).
+func (s *syncObj) acquireByUser(timeout time.Duration) bool {
+	if s.acquire(0) {
+		return true
+	}
+	if timeout == 0 {
+		return false
+	}
+	return s.sm.wait(timeout, s.acquire)
+}
+
 func (s *syncObj) release() error {
 	switch s.kind {
 	case host.ObjLock:
@@ -237,14 +249,17 @@ func (sm *syncMod) instanceMethods(o *goja.Object, s *syncObj) {
 	what := s.name()
 	var acquire, release func(goja.FunctionCall) goja.Value
 	slow := func(call goja.FunctionCall) goja.Value {
-		return sm.vm.ToValue(s.acquire(sm.blockTimeout(what+".acquire", call.Arguments)))
+		return sm.vm.ToValue(s.acquireByUser(sm.blockTimeout(what+".acquire", call.Arguments)))
 	}
 	switch s.kind {
 	case host.ObjLock:
 		mu, me := s.mu, s.owner
 		acquire = func(call goja.FunctionCall) goja.Value {
 			if len(call.Arguments) == 0 {
-				return sm.vm.ToValue(mu.Lock(me, -1))
+				if mu.TryLock(me) {
+					return sm.vm.ToValue(true)
+				}
+				return sm.vm.ToValue(sm.wait(-1, func(d time.Duration) bool { return mu.Lock(me, d) }))
 			}
 			return slow(call)
 		}
@@ -258,7 +273,10 @@ func (sm *syncMod) instanceMethods(o *goja.Object, s *syncObj) {
 		rm, me := s.rm, s.owner
 		acquire = func(call goja.FunctionCall) goja.Value {
 			if len(call.Arguments) == 0 {
-				return sm.vm.ToValue(rm.Lock(me, -1))
+				if rm.Lock(me, 0) {
+					return sm.vm.ToValue(true)
+				}
+				return sm.vm.ToValue(sm.wait(-1, func(d time.Duration) bool { return rm.Lock(me, d) }))
 			}
 			return slow(call)
 		}
@@ -272,7 +290,10 @@ func (sm *syncMod) instanceMethods(o *goja.Object, s *syncObj) {
 		sem, me := s.sem, s.owner
 		acquire = func(call goja.FunctionCall) goja.Value {
 			if len(call.Arguments) == 0 {
-				return sm.vm.ToValue(sem.Acquire(me, -1))
+				if sem.Acquire(me, 0) {
+					return sm.vm.ToValue(true)
+				}
+				return sm.vm.ToValue(sm.wait(-1, func(d time.Duration) bool { return sem.Acquire(me, d) }))
 			}
 			return slow(call)
 		}
@@ -307,7 +328,7 @@ func (m *Module) defineSync() {
 		}
 		m.method(proto, "acquire", func(call goja.FunctionCall) goja.Value {
 			s := get(call, "acquire")
-			return vm.ToValue(s.acquire(sm.blockTimeout(what+".acquire", call.Arguments)))
+			return vm.ToValue(s.acquireByUser(sm.blockTimeout(what+".acquire", call.Arguments)))
 		})
 		m.method(proto, "release", func(call goja.FunctionCall) goja.Value {
 			if err := get(call, "release").release(); err != nil {
@@ -401,7 +422,7 @@ func (m *Module) defineSync() {
 	m.method(proto, "isSet", func(call goja.FunctionCall) goja.Value { return vm.ToValue(ev(call, "isSet").IsSet()) })
 	m.method(proto, "wait", func(call goja.FunctionCall) goja.Value {
 		e := ev(call, "wait")
-		return vm.ToValue(e.Wait(sm.onlyTimeout("Event.wait", call.Arguments)))
+		return vm.ToValue(sm.wait(sm.onlyTimeout("Event.wait", call.Arguments), e.Wait))
 	})
 	m.method(proto, "toString", func(call goja.FunctionCall) goja.Value {
 		return vm.ToValue(fmt.Sprintf("<Event(set=%v)>", ev(call, "toString").IsSet()))
@@ -462,7 +483,7 @@ func (sm *syncMod) defineCondition() {
 	}
 	m.method(proto, "acquire", func(call goja.FunctionCall) goja.Value {
 		s := get(call, "acquire")
-		return vm.ToValue(s.acquire(sm.blockTimeout("Condition.acquire", call.Arguments)))
+		return vm.ToValue(s.acquireByUser(sm.blockTimeout("Condition.acquire", call.Arguments)))
 	})
 	m.method(proto, "release", func(call goja.FunctionCall) goja.Value {
 		if err := get(call, "release").release(); err != nil {

@@ -209,3 +209,40 @@ func (sm *syncMod) callFn(fn goja.Value, what string, args ...goja.Value) goja.V
 func (sm *syncMod) defineNonEnum(o *goja.Object, name string, f func(goja.FunctionCall) goja.Value) {
 	o.DefineDataProperty(name, sm.vm.ToValue(f), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 }
+
+// interruptSlice is how long a wait in the host sleeps before it looks
+// whether Ctrl-C (in the REPL) wants it to give up.
+const interruptSlice = 50 * time.Millisecond
+
+// wait runs a blocking wait of at most timeout (forever if negative). In the
+// host it waits in slices, so that Ctrl-C in the REPL can end it: it then
+// returns false, and the VM throws the interruption as soon as the native
+// call returns. A child has no Ctrl-C of its own (the host ends it), so it
+// waits in one piece.
+func (sm *syncMod) wait(timeout time.Duration, try func(time.Duration) bool) bool {
+	if timeout == 0 || sm.m.node.Self().ID != host.MainID {
+		return try(timeout)
+	}
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	for {
+		slice := interruptSlice
+		if timeout > 0 {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return try(0)
+			}
+			slice = min(slice, left)
+		}
+		if try(slice) {
+			return true
+		}
+		select {
+		case <-sm.m.rt.Interrupted():
+			return false
+		default:
+		}
+	}
+}
