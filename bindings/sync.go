@@ -255,11 +255,8 @@ func (sm *syncMod) instanceMethods(o *goja.Object, s *syncObj) {
 	case host.ObjLock:
 		mu, me := s.mu, s.owner
 		acquire = func(call goja.FunctionCall) goja.Value {
-			if len(call.Arguments) == 0 {
-				if mu.TryLock(me) {
-					return sm.vm.ToValue(true)
-				}
-				return sm.vm.ToValue(sm.wait(-1, func(d time.Duration) bool { return mu.Lock(me, d) }))
+			if len(call.Arguments) == 0 && mu.TryLock(me) {
+				return sm.vm.ToValue(true)
 			}
 			return slow(call)
 		}
@@ -272,11 +269,8 @@ func (sm *syncMod) instanceMethods(o *goja.Object, s *syncObj) {
 	case host.ObjRLock:
 		rm, me := s.rm, s.owner
 		acquire = func(call goja.FunctionCall) goja.Value {
-			if len(call.Arguments) == 0 {
-				if rm.Lock(me, 0) {
-					return sm.vm.ToValue(true)
-				}
-				return sm.vm.ToValue(sm.wait(-1, func(d time.Duration) bool { return rm.Lock(me, d) }))
+			if len(call.Arguments) == 0 && rm.Lock(me, 0) {
+				return sm.vm.ToValue(true)
 			}
 			return slow(call)
 		}
@@ -289,11 +283,8 @@ func (sm *syncMod) instanceMethods(o *goja.Object, s *syncObj) {
 	case host.ObjSemaphore, host.ObjBoundedSemaphore:
 		sem, me := s.sem, s.owner
 		acquire = func(call goja.FunctionCall) goja.Value {
-			if len(call.Arguments) == 0 {
-				if sem.Acquire(me, 0) {
-					return sm.vm.ToValue(true)
-				}
-				return sm.vm.ToValue(sm.wait(-1, func(d time.Duration) bool { return sem.Acquire(me, d) }))
+			if len(call.Arguments) == 0 && sem.Acquire(me, 0) {
+				return sm.vm.ToValue(true)
 			}
 			return slow(call)
 		}
