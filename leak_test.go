@@ -1,14 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"mpjs/internal/syncbuf"
 )
 
 // fdSlack is how far above its warm-up baseline the host's descriptor count
@@ -118,29 +118,6 @@ func checkLeaks(t *testing.T, r leakRun) {
 	checkNoLeftovers(t, shmBefore, tmp)
 }
 
-// syncBuffer is a bytes.Buffer safe for the writes of exec's copying
-// goroutine and the test's reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-// String returns what was written so far.
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-// Len returns how many bytes were written so far.
-func (b *syncBuffer) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Len()
-}
+// syncBuffer takes the writes of exec's copying goroutine and the test's
+// reads.
+type syncBuffer = syncbuf.Buffer

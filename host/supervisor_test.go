@@ -1,7 +1,6 @@
 package host
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"mpjs/internal/syncbuf"
 )
 
 // TestMain lets the test binary act as a child: the supervisor under test
@@ -62,22 +63,7 @@ func fakeChild() int {
 	select {} // until the host ends us
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = syncbuf.Buffer
 
 func newSupervisor(t *testing.T, maxProcs int) (*Supervisor, *syncBuffer) {
 	t.Helper()

@@ -1,35 +1,20 @@
 package repl
 
 import (
-	"bytes"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dop251/goja"
 
 	"mpjs/runtime"
+
+	"mpjs/internal/syncbuf"
 )
 
 // syncBuffer is an io.Writer for the session's own reports.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer struct{ syncbuf.Buffer }
 
 // waitFor polls until the buffer matches re.
 func (s *syncBuffer) waitFor(t *testing.T, re string) {
