@@ -197,7 +197,7 @@ func runREPL(cfg config) int {
 		fmt.Fprintln(os.Stderr, "mpjs: cannot find its own binary:", err)
 		return 2
 	}
-	sup, err := host.NewSupervisor(host.Config{Exe: exe, MaxProcs: cfg.maxProcs, Spares: 4, Warn: os.Stderr})
+	sup, err := host.NewSupervisor(host.Config{Exe: exe, MaxProcs: cfg.maxProcs, Spares: 4, Warn: os.Stderr, WaitBoot: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mpjs:", err)
 		return 2

@@ -37,12 +37,13 @@ const drainTimeout = 5 * time.Second
 // readyTimeout bounds how long a freshly executed child may take to boot.
 const readyTimeout = 30 * time.Second
 
-// bootTries is how many children start() boots for one process before it
-// gives up: a child killed from outside while it boots is replaced.
+// bootTries is how many children start() tries for one process before it
+// gives up: a child that is gone before its target could be written to it
+// is replaced.
 const bootTries = 3
 
 // Test hooks: testHookReap is called by each reaper just before it settles
-// its process, testHookBoot when a child was executed and boot waits for it.
+// its process, testHookBoot when a child was executed.
 var (
 	testHookReap func(p *proc)
 	testHookBoot func(p *proc)
@@ -54,6 +55,11 @@ type Config struct {
 	MaxProcs int       // live processes allowed at once; 0 means 256
 	Spares   int       // booted children kept waiting for work at most; 0 means none
 	Warn     io.Writer // where warnings about children go (stderr)
+	// WaitBoot makes start() wait until a new child has booted, which
+	// includes ignoring SIGINT. A host that outlives Ctrl-C (the REPL)
+	// needs it: otherwise a Ctrl-C in the first milliseconds of a process
+	// ends it. A script's host ends every process on Ctrl-C anyway.
+	WaitBoot bool
 }
 
 // Supervisor runs in the host. It starts every process of the run, serves
@@ -219,17 +225,23 @@ func (s *Supervisor) exec() (*proc, error) {
 	return p, nil
 }
 
-// boot starts a child and waits until it is ready for a target.
-func (s *Supervisor) boot() (*proc, error) {
+// spawn executes a child (on the spawner's thread) and returns at once: the
+// child boots on its own, and reads its target when it is ready for it.
+func (s *Supervisor) spawn() (*proc, error) {
 	reply := make(chan spawnResult, 1)
 	s.spawnc <- spawnReq{reply}
 	r := <-reply
-	if r.err != nil {
-		return nil, r.err
+	if r.err == nil && testHookBoot != nil {
+		testHookBoot(r.p)
 	}
-	p := r.p
-	if testHookBoot != nil {
-		testHookBoot(p)
+	return r.p, r.err
+}
+
+// boot starts a spare and waits until it is ready for a target.
+func (s *Supervisor) boot() (*proc, error) {
+	p, err := s.spawn()
+	if err != nil {
+		return nil, err
 	}
 	t := time.NewTimer(readyTimeout)
 	defer t.Stop()
@@ -451,9 +463,11 @@ func (s *Supervisor) start(parent int64, spec StartSpec) (ProcInfo, error) {
 
 	parentInfo := s.info(parent)
 	var info ProcInfo
-	for {
-		// A spare, or a child booted now, becomes process id here, unless
-		// its reaper has settled it already.
+	for try := 1; ; try++ {
+		// A spare, or a child executed now, becomes process id here,
+		// unless its reaper has settled it already. A new child is not
+		// waited for: its target waits in the channel while it boots, as
+		// a forked Python child runs while its parent goes on.
 		s.mu.Lock()
 		var p *proc
 		for p == nil && len(s.spares) > 0 {
@@ -467,20 +481,23 @@ func (s *Supervisor) start(parent int64, spec StartSpec) (ProcInfo, error) {
 		s.mu.Unlock()
 		if p == nil {
 			var err error
-			for try := 1; ; try++ {
-				if p, err = s.boot(); err == nil {
-					break
-				}
+			if s.cfg.WaitBoot {
+				p, err = s.boot()
+			} else {
+				p, err = s.spawn()
+			}
+			if err != nil {
 				var pe *ProcessError
-				if errors.As(err, &pe) || try == bootTries {
-					s.mu.Lock()
-					s.live--
-					s.mu.Unlock()
-					if pe == nil {
-						err = processErrorf("cannot start %q: %v", spec.Name, err)
-					}
-					return ProcInfo{}, err
+				if !errors.As(err, &pe) && try < bootTries && s.cfg.WaitBoot {
+					continue // it died while it booted (Ctrl-C, say)
 				}
+				s.mu.Lock()
+				s.live--
+				s.mu.Unlock()
+				if pe == nil {
+					err = processErrorf("cannot start %q: %v", spec.Name, err)
+				}
+				return ProcInfo{}, err
 			}
 		}
 		s.mu.Lock()
@@ -497,11 +514,11 @@ func (s *Supervisor) start(parent int64, spec StartSpec) (ProcInfo, error) {
 		if err == nil {
 			break
 		}
-		// It died while it waited (or cannot take the target: then it
-		// is ended here). If its reaper has not settled it yet, it ends
-		// as the spare it was, and another child becomes process id. If
-		// it has, that settled process id, which therefore ended at once
-		// (killed, say): nobody else may be process id.
+		// It died before it could take the target (or cannot take it:
+		// then it is ended here). If its reaper has not settled it yet,
+		// it ends as the spare it was, and another child becomes process
+		// id. If it has, that settled process id, which therefore ended
+		// at once (killed, say): nobody else may be process id.
 		p.os.Kill()
 		s.mu.Lock()
 		if p.ending {
@@ -511,9 +528,12 @@ func (s *Supervisor) start(parent int64, spec StartSpec) (ProcInfo, error) {
 		delete(s.procs, id)
 		p.info = ProcInfo{Pid: p.os.Pid}
 		p.parent = 0
-		if !peerGone(err) {
+		if !peerGone(err) || try == bootTries {
 			s.live--
 			s.mu.Unlock()
+			if peerGone(err) {
+				return ProcInfo{}, processErrorf("cannot start %q: %d child processes in a row were gone before they could take it", spec.Name, bootTries)
+			}
 			return ProcInfo{}, fmt.Errorf("start %q: %w", spec.Name, err)
 		}
 		s.mu.Unlock()

@@ -3,6 +3,7 @@ package host
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -256,20 +257,32 @@ func TestDeathInTheMiddleOfACallIsNoFault(t *testing.T) {
 	}
 }
 
-// A child killed while it boots, before it is ready for its target, is
-// replaced: start() succeeds. One that keeps dying makes start() fail with a
-// ProcessError after bootTries children.
+// start() does not wait for a new child to boot: the target waits in the
+// channel. A child gone before the target could be written to it is
+// replaced, so start() succeeds; when child after child is gone, start()
+// fails with a ProcessError after bootTries of them. A child killed after
+// start() returned, while it still boots, is that process killed.
+//
+// With WaitBoot (the REPL's host) start() waits for the child's hello, and a
+// child that dies before it is replaced the same way.
 func TestChildKilledWhileItBoots(t *testing.T) {
+	for _, wait := range []bool{false, true} {
+		t.Run(fmt.Sprintf("WaitBoot=%v", wait), func(t *testing.T) { testChildKilledWhileItBoots(t, wait) })
+	}
+}
+
+func testChildKilledWhileItBoots(t *testing.T, wait bool) {
 	var boots, kill atomic.Int32
 	testHookBoot = func(p *proc) {
 		boots.Add(1)
 		if kill.Add(-1) >= 0 {
 			p.os.Kill()
+			<-p.served // it is gone: its end of the channel is closed
 		}
 	}
 	t.Cleanup(func() { testHookBoot = nil }) // after the supervisor's Close
-	// No spares: every start boots its own child, and nothing else boots.
-	s, err := NewSupervisor(Config{Exe: os.Args[0], Warn: &syncBuffer{}})
+	// No spares: every start executes its own child, and nothing else does.
+	s, err := NewSupervisor(Config{Exe: os.Args[0], Warn: &syncBuffer{}, WaitBoot: wait})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,9 +298,13 @@ func TestChildKilledWhileItBoots(t *testing.T) {
 	boots.Store(0)
 	kill.Store(1 << 20)
 	_, err = n.Start(StartSpec{Name: "doomed", Payload: []byte("exit3")})
+	want := "were gone before they could take it"
+	if wait {
+		want = "before it was ready"
+	}
 	var pe *ProcessError
-	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "before it was ready") {
-		t.Fatalf("start with every child killed: %v, want a ProcessError saying the child died before it was ready", err)
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, want) {
+		t.Fatalf("start with every child killed: %v, want a ProcessError saying %q", err, want)
 	}
 	if b := boots.Load(); b != bootTries {
 		t.Fatalf("%d boots, want %d", b, bootTries)
@@ -297,5 +314,16 @@ func TestChildKilledWhileItBoots(t *testing.T) {
 	s.mu.Unlock()
 	if live != 0 {
 		t.Fatalf("%d live processes counted after the failed start, want 0", live)
+	}
+	kill.Store(0)
+	info, err := n.Start(StartSpec{Name: "sleeper", Payload: []byte("sleep")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Signal(info.ID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := n.Join(info.ID, -1); err != nil || st.ExitCode != -9 {
+		t.Fatalf("a process killed while it boots: %+v %v, want exit -9", st, err)
 	}
 }
