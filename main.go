@@ -224,6 +224,7 @@ func runREPL(cfg config) int {
 
 // runChild is the hidden child mode: boot a VM, wait for a target, run it.
 func runChild() int {
+	runtime.GrowStack()         // the VM runs on this goroutine
 	signal.Ignore(os.Interrupt) // only the host decides what Ctrl-C does
 	client, err := host.Dial()
 	if err != nil {
