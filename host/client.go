@@ -6,6 +6,7 @@ import (
 	"os"
 	goruntime "runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -37,10 +38,12 @@ func Dial() (*Client, error) {
 		return nil, fmt.Errorf("child mode: protocol %q, this binary speaks %q", v, protocolVersion)
 	}
 	// The script sees the host's environment, without what we added.
-	if v := os.Getenv(ChildEnv + "_UNSET"); v != "" {
-		os.Unsetenv(v)
-		os.Unsetenv(ChildEnv + "_UNSET")
+	for _, name := range strings.Split(os.Getenv(ChildEnv+"_UNSET"), ",") {
+		if name != "" {
+			os.Unsetenv(name)
+		}
 	}
+	os.Unsetenv(ChildEnv + "_UNSET")
 	os.Unsetenv(ChildEnv)
 	procs, _ := strconv.Atoi(os.Getenv(childProcsEnv))
 	os.Unsetenv(childProcsEnv)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	goruntime "runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -144,12 +145,27 @@ func NewSupervisor(cfg Config) (*Supervisor, error) {
 	// A child boots on one P: while it sets up its VM a second P only makes
 	// the runtime start more threads (about 10% of a child's start-up CPU).
 	// It takes the host's GOMAXPROCS back when its target arrives (where GC
-	// and channel reads overlap the VM), and drops the variable, so the
-	// script's process.env is the user's.
+	// and channel reads overlap the VM).
+	//
+	// memprofilerate=0 turns off the heap profile sampling that the Go
+	// runtime does before it learns that nothing reads the profile: its one
+	// early sample in every child unwinds the stack (reading pages of the
+	// binary's tables) and maps a 1.4 MB table.
+	//
+	// The child drops what we set (listed in ChildEnv_UNSET), so the
+	// script's process.env is the user's; what the user set stays as is.
 	env := append(os.Environ(), ChildEnv+"="+protocolVersion)
+	var unset []string
 	if os.Getenv("GOMAXPROCS") == "" {
-		env = append(env, "GOMAXPROCS=1", ChildEnv+"_UNSET=GOMAXPROCS",
-			fmt.Sprintf("%s=%d", childProcsEnv, goruntime.GOMAXPROCS(0)))
+		env = append(env, "GOMAXPROCS=1", fmt.Sprintf("%s=%d", childProcsEnv, goruntime.GOMAXPROCS(0)))
+		unset = append(unset, "GOMAXPROCS")
+	}
+	if _, set := os.LookupEnv("GODEBUG"); !set {
+		env = append(env, "GODEBUG=memprofilerate=0")
+		unset = append(unset, "GODEBUG")
+	}
+	if len(unset) > 0 {
+		env = append(env, ChildEnv+"_UNSET="+strings.Join(unset, ","))
 	}
 	s := &Supervisor{
 		childEnv: env,
