@@ -44,6 +44,11 @@ func TestNoLeaks(t *testing.T) {
 				t.Errorf("ran %d processes, want 1000", done["processes"])
 			}
 		}},
+		"killed": {script: "leak_killed.js", warmup: 2, check: func(t *testing.T, done map[string]int) {
+			if done["processes"] != 300 {
+				t.Errorf("ran %d processes, want 300", done["processes"])
+			}
+		}},
 		"waves": {script: "leak_waves.js", warmup: 2, check: func(t *testing.T, done map[string]int) {
 			want := map[string]int{"processes": 300, "results": 300, "wrong": 0, "extra": 0, "total": 300, "sum": 299 * 300 / 2}
 			for k, v := range want {

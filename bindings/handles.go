@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"github.com/dop251/goja"
+
+	"mpjs/host"
 )
 
 // shared is the Go half of an mp object that crosses processes by reference
@@ -68,14 +70,58 @@ func (m *Module) DecodeHandle(_ *goja.Runtime, kind string, payload []byte) (goj
 // encode encodes v for another process and returns the descriptors that must
 // travel with it. root names v in errors.
 func (m *Module) encode(v goja.Value, root string) ([]byte, []*os.File, error) {
-	m.outFiles = m.outFiles[:0]
-	b, err := m.rt.EncodeValue(v, root)
-	files := m.outFiles
-	m.outFiles = nil
+	b, files, pins, err := m.encodeUnpinned(v, root)
+	if err == nil {
+		err = pinAll(pins)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	return b, files, nil
+}
+
+// encodeUnpinned is encode leaving the pinning of the shared objects met to
+// the caller: a process start hands them to the host with the start.
+func (m *Module) encodeUnpinned(v goja.Value, root string) ([]byte, []*os.File, []*host.Obj, error) {
+	m.beginEncode()
+	b, err := m.rt.EncodeValue(v, root)
+	files, pins := m.endEncode(err)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return b, files, pins, nil
+}
+
+// beginEncode and endEncode bracket an encode: the handles it meets add
+// their descriptors to outFiles and their shared objects to outPins (see
+// sendPin). endEncode returns both, or nothing when the encode failed: a
+// value that cannot be sent pins nothing.
+func (m *Module) beginEncode() {
+	m.outFiles, m.outPins = m.outFiles[:0], m.outPins[:0]
+}
+
+func (m *Module) endEncode(err error) ([]*os.File, []*host.Obj) {
+	files, pins := m.outFiles, m.outPins
+	m.outFiles, m.outPins = nil, nil
+	if err != nil {
+		return nil, nil
+	}
+	return files, pins
+}
+
+// sendPin records that the encode in progress sends o: the host must keep
+// it alive until the receiver has it.
+func (m *Module) sendPin(o *host.Obj) { m.outPins = append(m.outPins, o) }
+
+// pinAll tells the host that the objects are on their way (a queue item, a
+// pipe message, a pool task): each stays alive until a receiver has it.
+func pinAll(pins []*host.Obj) error {
+	for _, o := range pins {
+		if err := o.Pin(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // decode decodes what encode made, taking ownership of files; descriptors no

@@ -36,6 +36,7 @@ type Module struct {
 
 	decoders map[string]handleDecoder // by handle kind
 	outFiles []*os.File               // descriptors gathered by the encode in progress
+	outPins  []*host.Obj              // shared objects it met: pinned once it succeeds
 	inFiles  []*os.File               // descriptors for the decode in progress
 
 	mu       sync.Mutex

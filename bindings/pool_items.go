@@ -93,7 +93,7 @@ func (pm *poolModule) array(vals []goja.Value) *goja.Object {
 func (m *Module) encodeItems(dst []byte, vals []goja.Value, root string, first int) ([]byte, []*os.File, error) {
 	enc, _ := m.rt.Codec()
 	nb := m.poolState().numberBoxes()
-	m.outFiles = m.outFiles[:0]
+	m.beginEncode()
 	b := binary.AppendUvarint(dst, uint64(len(vals)))
 	var one []byte
 	for i := 0; i < len(vals); {
@@ -136,7 +136,7 @@ func (m *Module) encodeItems(dst []byte, vals []goja.Value, root string, first i
 		}
 		var err error
 		if one, err = enc.Encode(one[:0], vals[i], root); err != nil {
-			m.outFiles = nil
+			m.endEncode(err)
 			var ce *codec.CloneError
 			if errors.As(err, &ce) {
 				if _, err = enc.Encode(nil, vals[i], fmt.Sprintf("%s[%d]", root, first+i)); errors.As(err, &ce) {
@@ -149,8 +149,10 @@ func (m *Module) encodeItems(dst []byte, vals []goja.Value, root string, first i
 		b = append(b, one...)
 		i++
 	}
-	files := m.outFiles
-	m.outFiles = nil
+	files, pins := m.endEncode(nil)
+	if err := pinAll(pins); err != nil {
+		return nil, nil, err
+	}
 	return b, files, nil
 }
 

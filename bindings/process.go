@@ -317,11 +317,15 @@ func (m *Module) start(p *process, ctor *goja.Object) {
 	}
 	bundle.Set("args", p.args)
 	bundle.Set("argv", vm.Get("process").ToObject(vm).Get("argv"))
-	payload, files, err := m.encode(bundle, "$")
+	payload, files, objs, err := m.encodeUnpinned(bundle, "$")
 	if err != nil {
 		m.throw(rewritePath(err))
 	}
-	info, err := m.node.Start(host.StartSpec{Name: p.name, Daemon: p.daemon, Payload: payload, Files: files})
+	pins := make([]uint64, len(objs))
+	for i, o := range objs {
+		pins[i] = o.Ref.ID
+	}
+	info, err := m.node.Start(host.StartSpec{Name: p.name, Daemon: p.daemon, Payload: payload, Files: files, Pins: pins})
 	if err != nil {
 		m.throw(err)
 	}

@@ -246,15 +246,17 @@ func (m *Module) defineQueues() {
 // qpEncode is encode appending to dst, so that a caller can reuse a buffer.
 func (m *Module) qpEncode(dst []byte, v goja.Value, root string) ([]byte, []*os.File, error) {
 	enc, _ := m.rt.Codec()
-	m.outFiles = m.outFiles[:0]
+	m.beginEncode()
 	b, err := enc.Encode(dst, v, root)
-	files := m.outFiles
-	m.outFiles = nil
+	files, pins := m.endEncode(err)
 	if err != nil {
 		var ce *codec.CloneError
 		if errors.As(err, &ce) {
 			return nil, nil, &runtime.CaptureError{Msg: ce.Error()}
 		}
+		return nil, nil, err
+	}
+	if err := pinAll(pins); err != nil {
 		return nil, nil, err
 	}
 	return b, files, nil

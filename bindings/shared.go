@@ -164,14 +164,10 @@ func (d *shmData) encodeHandle() ([]byte, []*os.File, error) {
 	var e host.Enc
 	e.Uint(uint64(d.t.code)).Uint(uint64(d.n)).Bool(d.array).Bool(d.lock != nil)
 	d.obj.Ref.Encode(&e)
-	if err := d.obj.Pin(); err != nil {
-		return nil, nil, err
-	}
+	d.sm.m.sendPin(d.obj)
 	if d.lock != nil {
 		d.lock.obj.Ref.Encode(&e)
-		if err := d.lock.obj.Pin(); err != nil {
-			return nil, nil, err
-		}
+		d.sm.m.sendPin(d.lock.obj)
 	}
 	return e.B, nil, nil
 }

@@ -149,9 +149,7 @@ func (s *syncObj) encodeHandle() ([]byte, []*os.File, error) {
 		e.Int(durationToWire(s.timeout)).Bool(action != nil).Bytes(action)
 	}
 	for _, o := range pins {
-		if err := o.Pin(); err != nil {
-			return nil, nil, err
-		}
+		s.sm.m.sendPin(o)
 	}
 	return e.B, nil, nil
 }

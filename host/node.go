@@ -33,6 +33,10 @@ type StartSpec struct {
 	// Files travel with the target (pipe ends in its arguments); the
 	// payload refers to them by index.
 	Files []*os.File
+	// Pins are the shared objects (ids) in the payload. The host keeps
+	// them alive for the new process until it has them, or has ended: a
+	// process killed before it read its arguments leaves nothing pinned.
+	Pins []uint64
 }
 
 // RunSpec is what a child receives once it is chosen to run a target.
@@ -110,13 +114,23 @@ func decodeRunSpec(b []byte) (RunSpec, error) {
 
 func encodeStartSpec(s StartSpec) []byte {
 	var e Enc
-	e.String(s.Name).Bool(s.Daemon).Bytes(s.Payload)
+	e.String(s.Name).Bool(s.Daemon).Bytes(s.Payload).Uint(uint64(len(s.Pins)))
+	for _, id := range s.Pins {
+		e.Uint(id)
+	}
 	return e.B
 }
 
 func decodeStartSpec(b []byte) (StartSpec, error) {
 	d := Dec{B: b}
 	s := StartSpec{Name: d.String(), Daemon: d.Bool(), Payload: d.Bytes()}
+	n := d.Uint()
+	if n > uint64(len(d.B)) { // each id takes a byte at least
+		return s, fmt.Errorf("start spec: %d pins in %d bytes", n, len(d.B))
+	}
+	for ; n > 0 && d.Err == nil; n-- {
+		s.Pins = append(s.Pins, d.Uint())
+	}
 	return s, d.Done()
 }
 

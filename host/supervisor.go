@@ -83,6 +83,7 @@ type Supervisor struct {
 
 	mu          sync.Mutex
 	procs       map[int64]*proc // started processes, by id
+	pins        pinner          // keeps shared objects alive for a process being started
 	nextID      int64
 	live        int     // started and not yet reaped
 	spares      []*proc // booted, waiting for a target
@@ -477,6 +478,7 @@ func (s *Supervisor) start(parent int64, spec StartSpec) (ProcInfo, error) {
 	}
 	s.mu.Unlock()
 
+	s.pinFor(id, spec.Pins)
 	parentInfo := s.info(parent)
 	var info ProcInfo
 	for try := 1; ; try++ {
@@ -510,6 +512,7 @@ func (s *Supervisor) start(parent int64, spec StartSpec) (ProcInfo, error) {
 				s.mu.Lock()
 				s.live--
 				s.mu.Unlock()
+				s.unpinFor(id)
 				if pe == nil {
 					err = processErrorf("cannot start %q: %v", spec.Name, err)
 				}
@@ -547,6 +550,7 @@ func (s *Supervisor) start(parent int64, spec StartSpec) (ProcInfo, error) {
 		if !peerGone(err) || try == bootTries {
 			s.live--
 			s.mu.Unlock()
+			s.unpinFor(id)
 			if peerGone(err) {
 				return ProcInfo{}, processErrorf("cannot start %q: %d child processes in a row were gone before they could take it", spec.Name, bootTries)
 			}
@@ -556,6 +560,25 @@ func (s *Supervisor) start(parent int64, spec StartSpec) (ProcInfo, error) {
 	}
 	go s.refill()
 	return info, nil
+}
+
+// pinner keeps the shared objects in a process's arguments alive until that
+// process has them (the shared-memory service; nil in tests without it).
+type pinner interface {
+	pinFor(proc int64, ids []uint64)
+	unpinFor(proc int64)
+}
+
+func (s *Supervisor) pinFor(id int64, ids []uint64) {
+	if s.pins != nil && len(ids) > 0 {
+		s.pins.pinFor(id, ids)
+	}
+}
+
+func (s *Supervisor) unpinFor(id int64) {
+	if s.pins != nil {
+		s.pins.unpinFor(id)
+	}
 }
 
 // peerGone reports whether a write failed because the process at the other

@@ -22,6 +22,7 @@ func (s *Supervisor) registerSync() {
 	s.Handle(KindShmPin, svc.handlePin)
 	s.Handle(KindShmDrop, svc.handleDrop)
 	s.OnExit(svc.exited)
+	s.pins = svc
 }
 
 // shmService is the host's book of shared memory: it creates every segment,
@@ -40,6 +41,7 @@ type shmService struct {
 	objs    map[uint64]*object            // live objects, by id
 	locks   map[uint64]*object            // the live objects a process can hold
 	byProc  map[int64]map[uint64]struct{} // the objects each process holds
+	pending map[int64]map[uint64]int      // pins made for a process not yet there, by object
 	freed   func(Ref)                     // test hook: called for each freed object
 }
 
@@ -66,10 +68,11 @@ type object struct {
 
 func newShmService(warn io.Writer) *shmService {
 	return &shmService{
-		warn:   warn,
-		objs:   map[uint64]*object{},
-		locks:  map[uint64]*object{},
-		byProc: map[int64]map[uint64]struct{}{},
+		warn:    warn,
+		objs:    map[uint64]*object{},
+		locks:   map[uint64]*object{},
+		byProc:  map[int64]map[uint64]struct{}{},
+		pending: map[int64]map[uint64]int{},
 	}
 }
 
@@ -240,7 +243,13 @@ func (v *shmService) arrival(p *Peer, f Frame) (*object, error) {
 		return nil, nil
 	}
 	o.inflight--
-	v.hold(p.Info().ID, o)
+	proc := p.Info().ID
+	if m := v.pending[proc]; m[id] > 0 {
+		if m[id]--; m[id] == 0 {
+			delete(m, id)
+		}
+	}
+	v.hold(proc, o)
 	return o, nil
 }
 
@@ -299,12 +308,51 @@ func (v *shmService) handleDrop(p *Peer, f Frame) error {
 	return nil
 }
 
+// pinFor pins objects for process proc, which is being started with them
+// in its arguments: each stays alive until proc has it or has ended.
+func (v *shmService) pinFor(proc int64, ids []uint64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, id := range ids {
+		o := v.objs[id]
+		if o == nil {
+			continue // the sender holds it: it cannot have been freed
+		}
+		o.inflight++
+		m := v.pending[proc]
+		if m == nil {
+			m = map[uint64]int{}
+			v.pending[proc] = m
+		}
+		m[id]++
+	}
+}
+
+// unpinFor undoes the pins made for proc that it never took (it was not
+// started, or it ended before it read its arguments).
+func (v *shmService) unpinFor(proc int64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.unpinLocked(proc)
+}
+
+func (v *shmService) unpinLocked(proc int64) {
+	for id, n := range v.pending[proc] {
+		if o := v.objs[id]; o != nil {
+			o.inflight -= n
+			v.maybeFree(o)
+		}
+	}
+	delete(v.pending, proc)
+}
+
 // exited releases what a process that ended held: the locks, semaphore
 // units and barriers it was inside of (with a warning naming it, so the
-// others do not hang), then its holds on objects.
+// others do not hang), then its holds on objects and the pins made for it.
 func (v *shmService) exited(info ProcInfo) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.unpinLocked(info.ID)
 	dead := OwnerOf(info.ID)
 	for _, o := range v.locks {
 		v.releaseHeld(o, dead, info)

@@ -66,6 +66,43 @@ func newObj(t *testing.T, v *shmService, p *testPeer, k ObjKind, size int64) Ref
 	return r
 }
 
+// Objects in a started process's arguments are pinned for that process: a
+// process that ends before it has them (killed while it boots, say) leaves
+// nothing pinned, and one that has them holds them as any receiver.
+func TestShmPinsForAStartedProcess(t *testing.T) {
+	v := newShmService(os.Stderr)
+	var freed []uint64
+	v.freed = func(r Ref) { freed = append(freed, r.ID) }
+	a, b, c := newTestPeer(1), newTestPeer(2), newTestPeer(3)
+	big := newObj(t, v, a, ObjData, 1<<20)
+	lock := newObj(t, v, a, ObjLock, 0)
+	// a starts b and c with both; its own holds go (it ends, say).
+	v.pinFor(b.Info().ID, []uint64{big.ID, lock.ID})
+	v.pinFor(c.Info().ID, []uint64{big.ID, lock.ID, lock.ID})
+	v.exited(a.Info())
+	if len(freed) != 0 {
+		t.Fatalf("freed while pinned for b and c: %v", freed)
+	}
+	// b has the lock, then is killed; c is killed before it has anything.
+	v.handleArrive(b.Peer, msg(lock.ID))
+	v.exited(b.Info())
+	if len(freed) != 0 {
+		t.Fatalf("freed while pinned for c: %v", freed)
+	}
+	v.exited(c.Info())
+	if len(freed) != 2 || len(v.objs) != 0 || len(v.pending) != 0 || len(v.byProc) != 0 {
+		t.Fatalf("after every process ended: freed %v, %d objects, %d with pins, %d holders", freed, len(v.objs), len(v.pending), len(v.byProc))
+	}
+	// A start that fails undoes its pins at once.
+	again := newObj(t, v, a, ObjData, 1<<20)
+	v.pinFor(9, []uint64{again.ID})
+	v.handleDrop(a.Peer, msg(again.ID))
+	v.unpinFor(9)
+	if len(freed) != 3 || freed[2] != again.ID {
+		t.Fatalf("freed %v, want the object of the failed start last", freed)
+	}
+}
+
 // An object lives while a process holds it or it is in flight, and no longer.
 func TestShmHolders(t *testing.T) {
 	v := newShmService(os.Stderr)
