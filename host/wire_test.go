@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -210,6 +211,21 @@ func TestMessages(t *testing.T) {
 	}
 	if _, err := decodeRunSpec(encodeRunSpec(spec)[:5]); err == nil {
 		t.Fatal("truncated run spec decoded")
+	}
+	start := StartSpec{Name: "worker", Daemon: true, Payload: []byte{7}, Pins: []uint64{5, 1 << 40, 5}}
+	gs, err := decodeStartSpec(encodeStartSpec(start))
+	if err != nil || gs.Name != start.Name || !gs.Daemon || !bytes.Equal(gs.Payload, start.Payload) || fmt.Sprint(gs.Pins) != fmt.Sprint(start.Pins) {
+		t.Fatalf("start spec round trip: %+v %v", gs, err)
+	}
+	b := encodeStartSpec(start)
+	for n := range len(b) {
+		if _, err := decodeStartSpec(b[:n]); err == nil {
+			t.Fatalf("start spec cut to %d of %d bytes decoded", n, len(b))
+		}
+	}
+	huge := (&Enc{}).String("w").Bool(false).Bytes(nil).Uint(1 << 60).B
+	if _, err := decodeStartSpec(huge); err == nil {
+		t.Fatal("a start spec claiming 2^60 pins decoded")
 	}
 	if _, err := decodeStatus(append(encodeStatus(Status{Done: true, ExitCode: -9}), 0)); err == nil {
 		t.Fatal("trailing bytes accepted")
