@@ -366,6 +366,19 @@ func closeRawFds(fds []int) {
 	}
 }
 
+// retry decides about a failed read or write on the socket: nil means try
+// again (it was interrupted, or it would block and now the socket is ready
+// for events); otherwise the error to return.
+func (c *conn) retry(err error, events int16) error {
+	switch err {
+	case unix.EINTR:
+		return nil
+	case unix.EAGAIN:
+		_, err = c.wait(events, -1)
+	}
+	return err
+}
+
 // writeMessage writes one message: hdr holds msgHeader bytes of room and,
 // for a value, the payload after them; data (for bytes) follows it without
 // being copied. The descriptors ride on the first bytes.
@@ -392,16 +405,10 @@ func (c *conn) writeMessage(kind byte, hdr, data []byte, files []*os.File) error
 		// The common case: one buffer, no descriptors.
 		for len(hdr) > 0 {
 			w, err := unix.Write(c.fd, hdr)
-			if err == unix.EINTR {
-				continue
-			}
-			if err == unix.EAGAIN {
-				if _, err := c.wait(unix.POLLOUT, -1); err != nil {
-					return err
-				}
-				continue
-			}
 			if err != nil {
+				if err = c.retry(err, unix.POLLOUT); err == nil {
+					continue
+				}
 				return err
 			}
 			hdr = hdr[w:]
@@ -415,13 +422,7 @@ func (c *conn) writeMessage(kind byte, hdr, data []byte, files []*os.File) error
 	for len(bufs) > 0 {
 		w, err := unix.SendmsgBuffers(c.fd, bufs, oob, nil, unix.MSG_NOSIGNAL)
 		if err != nil {
-			if err == unix.EINTR {
-				continue
-			}
-			if err == unix.EAGAIN {
-				if _, err := c.wait(unix.POLLOUT, -1); err != nil {
-					return err
-				}
+			if err = c.retry(err, unix.POLLOUT); err == nil {
 				continue
 			}
 			return err
@@ -481,18 +482,10 @@ func (c *conn) readMessage() (kind byte, data []byte, fresh bool, files []*os.Fi
 	c.roff += got
 	for got < n {
 		r, _, _, _, err := unix.Recvmsg(c.fd, data[got:], nil, unix.MSG_WAITALL)
-		if err == unix.EINTR {
-			continue
-		}
-		if err == unix.EAGAIN {
-			if _, err := c.wait(unix.POLLIN, -1); err != nil {
-				dropFiles(files)
-				host.PutBuffer(data)
-				return 0, nil, false, nil, err
-			}
-			continue
-		}
 		if err != nil {
+			if err = c.retry(err, unix.POLLIN); err == nil {
+				continue
+			}
 			dropFiles(files)
 			host.PutBuffer(data)
 			return 0, nil, false, nil, err

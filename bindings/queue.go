@@ -221,26 +221,23 @@ func (m *Module) defineQueues() {
 			return vm.ToValue(this[*queue](m, call, maxsizeName).ref.Maxsize)
 		}, nil)
 	}
-	m.method(jp, "taskDone", func(call goja.FunctionCall) goja.Value {
-		q := get(call, "JoinableQueue.taskDone", false)
-		if q.kind != queueJoinable {
-			panic(vm.NewTypeError("JoinableQueue.taskDone called on a %s", queueClassNames[q.kind]))
-		}
-		if err := qc.TaskDone(q.ref); err != nil {
-			m.queueThrow(err)
-		}
-		return goja.Undefined()
-	})
-	m.method(jp, "join", func(call goja.FunctionCall) goja.Value {
-		q := get(call, "JoinableQueue.join", false)
-		if q.kind != queueJoinable {
-			panic(vm.NewTypeError("JoinableQueue.join called on a %s", queueClassNames[q.kind]))
-		}
-		if err := qc.Join(q.ref); err != nil {
-			m.queueThrow(err)
-		}
-		return goja.Undefined()
-	})
+	// JoinableQueue's own methods, which refuse a plain Queue as this.
+	for _, jm := range []struct {
+		name string
+		call func(host.QueueRef) error
+	}{{"taskDone", qc.TaskDone}, {"join", qc.Join}} {
+		method, call := "JoinableQueue."+jm.name, jm.call
+		m.method(jp, jm.name, func(c goja.FunctionCall) goja.Value {
+			q := get(c, method, false)
+			if q.kind != queueJoinable {
+				panic(vm.NewTypeError("%s called on a %s", method, queueClassNames[q.kind]))
+			}
+			if err := call(q.ref); err != nil {
+				m.queueThrow(err)
+			}
+			return goja.Undefined()
+		})
+	}
 }
 
 // qpEncode is encode appending to dst, so that a caller can reuse a buffer.
