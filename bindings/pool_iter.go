@@ -138,7 +138,8 @@ func (pm *poolModule) defineIterator() {
 // iterNext returns the next result, blocking up to timeout (negative:
 // forever); done when every result was returned.
 func (pm *poolModule) iterNext(it *poolIter, timeout time.Duration) (goja.Value, bool) {
-	var timer *time.Timer
+	w := poolWaiter{timeout: timeout}
+	defer w.stop()
 	j := it.j
 	for {
 		if it.curPos < len(it.cur) {
@@ -182,22 +183,13 @@ func (pm *poolModule) iterNext(it *poolIter, timeout time.Duration) (goja.Value,
 			pm.endFeed(it)
 			continue
 		}
-		if timeout == 0 {
+		if w.timeout == 0 {
 			panic(pm.m.newError("TimeoutError", "IMapIterator.next: no result in time"))
 		}
-		var expired <-chan time.Time
-		if timeout > 0 {
-			if timer == nil {
-				timer = time.NewTimer(timeout)
-				defer timer.Stop()
-			}
-			expired = timer.C
-		}
-		select {
-		case <-pm.wake:
-		case <-expired:
-			timeout = 0
-		case <-pm.m.rt.Interrupted(): // the VM throws it
+		switch pm.wait(&w) {
+		case waitExpired:
+			w.timeout = 0 // one more look, then TimeoutError
+		case waitInterrupted:
 			return goja.Undefined(), false
 		}
 	}

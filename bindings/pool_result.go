@@ -135,7 +135,8 @@ func (pm *poolModule) isReady(j *poolJob) bool { return j.done && (j.settled || 
 // gives way to an interrupt (Ctrl-C in the REPL): the VM throws it as soon
 // as the caller returns.
 func (pm *poolModule) await(j *poolJob, timeout time.Duration) (ready, interrupted bool) {
-	var timer *time.Timer
+	w := poolWaiter{timeout: timeout}
+	defer w.stop()
 	for {
 		pm.pump()
 		if pm.isReady(j) {
@@ -144,22 +145,54 @@ func (pm *poolModule) await(j *poolJob, timeout time.Duration) (ready, interrupt
 		if timeout == 0 {
 			return false, false
 		}
-		var expired <-chan time.Time
-		if timeout > 0 {
-			if timer == nil {
-				timer = time.NewTimer(timeout)
-				defer timer.Stop()
-			}
-			expired = timer.C
-		}
-		select {
-		case <-pm.wake:
-		case <-expired:
+		switch pm.wait(&w) {
+		case waitExpired:
 			pm.pump()
 			return pm.isReady(j), false
-		case <-pm.m.rt.Interrupted():
+		case waitInterrupted:
 			return false, true
 		}
+	}
+}
+
+// poolWaiter is one blocking call's wait for results: its timeout
+// (negative: none) and the timer for it, made when first needed.
+type poolWaiter struct {
+	timeout time.Duration
+	timer   *time.Timer
+}
+
+func (w *poolWaiter) stop() {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
+type waitEnd int
+
+const (
+	waitWoken       waitEnd = iota // the pool has news: pump
+	waitExpired                    // w's timeout ran out
+	waitInterrupted                // Ctrl-C in the REPL: the VM throws it once the caller returns
+)
+
+// wait blocks until the pool has news, w's timeout runs out, or an
+// interrupt comes.
+func (pm *poolModule) wait(w *poolWaiter) waitEnd {
+	var expired <-chan time.Time
+	if w.timeout > 0 {
+		if w.timer == nil {
+			w.timer = time.NewTimer(w.timeout)
+		}
+		expired = w.timer.C
+	}
+	select {
+	case <-pm.wake:
+		return waitWoken
+	case <-expired:
+		return waitExpired
+	case <-pm.m.rt.Interrupted():
+		return waitInterrupted
 	}
 }
 
