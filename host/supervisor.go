@@ -520,9 +520,15 @@ func (s *Supervisor) start(parent int64, spec StartSpec) (ProcInfo, error) {
 			}
 		}
 		s.mu.Lock()
-		if p.ending {
+		if p.ending { // it died before it could be given the target
+			if try == bootTries {
+				s.live--
+				s.mu.Unlock()
+				s.unpinFor(id)
+				return ProcInfo{}, goneError(spec.Name)
+			}
 			s.mu.Unlock()
-			continue // it died after it was ready
+			continue
 		}
 		p.info = ProcInfo{ID: id, Pid: p.os.Pid, Name: spec.Name, Daemon: spec.Daemon}
 		p.parent = parent
@@ -552,7 +558,7 @@ func (s *Supervisor) start(parent int64, spec StartSpec) (ProcInfo, error) {
 			s.mu.Unlock()
 			s.unpinFor(id)
 			if peerGone(err) {
-				return ProcInfo{}, processErrorf("cannot start %q: %d child processes in a row were gone before they could take it", spec.Name, bootTries)
+				return ProcInfo{}, goneError(spec.Name)
 			}
 			return ProcInfo{}, fmt.Errorf("start %q: %w", spec.Name, err)
 		}
@@ -560,6 +566,10 @@ func (s *Supervisor) start(parent int64, spec StartSpec) (ProcInfo, error) {
 	}
 	go s.refill()
 	return info, nil
+}
+
+func goneError(name string) error {
+	return processErrorf("cannot start %q: %d child processes in a row were gone before they could take it", name, bootTries)
 }
 
 // pinner keeps the shared objects in a process's arguments alive until that

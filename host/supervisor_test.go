@@ -258,10 +258,10 @@ func TestDeathInTheMiddleOfACallIsNoFault(t *testing.T) {
 }
 
 // start() does not wait for a new child to boot: the target waits in the
-// channel. A child gone before the target could be written to it is
-// replaced, so start() succeeds; when child after child is gone, start()
-// fails with a ProcessError after bootTries of them. A child killed after
-// start() returned, while it still boots, is that process killed.
+// channel. A child that is gone (and settled) before it could be given the
+// target is replaced, so start() succeeds; when child after child is gone,
+// start() fails with a ProcessError after bootTries of them. A child killed
+// after start() returned, while it still boots, is that process killed.
 //
 // With WaitBoot (the REPL's host) start() waits for the child's hello, and a
 // child that dies before it is replaced the same way.
@@ -277,7 +277,7 @@ func testChildKilledWhileItBoots(t *testing.T, wait bool) {
 		boots.Add(1)
 		if kill.Add(-1) >= 0 {
 			p.os.Kill()
-			<-p.served // it is gone: its end of the channel is closed
+			<-p.done // its reaper settled it: it ended as a spare
 		}
 	}
 	t.Cleanup(func() { testHookBoot = nil }) // after the supervisor's Close
